@@ -24,6 +24,8 @@ export class TaskerError extends Error {
   readonly code: string;
 
   /**
+   * Creates an error with a stable code.
+   *
    * @param code stable machine-readable code
    * @param message human-readable message naming the offending file, field or value
    * @param options standard error options (`cause`)

@@ -30,8 +30,11 @@ export interface CompiledSchema {
 /** Thrown when a schema itself is not valid JSON Schema. */
 export class InvalidSchemaError extends TaskerError {
   /**
+   * Creates the error for an invalid schema.
+   *
    * @param where what the schema belongs to, e.g. `steps[1].publishes_events[0].schema`
    * @param reason ajv's complaint
+   * @param options standard error options (`cause`)
    */
   constructor(where: string, reason: string, options?: ErrorOptions) {
     super("E_INVALID_SCHEMA", `invalid JSON Schema at ${where}: ${reason}`, options);
@@ -54,6 +57,8 @@ export class SchemaValidationError extends TaskerError {
   /** Each failure, in the order ajv found them. */
   readonly failures: readonly SchemaFailure[];
   /**
+   * Creates the error listing every failure.
+   *
    * @param subject what was validated, e.g. `payload of payment.processed`
    * @param failures every failure found
    */

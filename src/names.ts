@@ -26,6 +26,8 @@ export class InvalidNameError extends TaskerError {
   /** The name that was rejected. */
   readonly value: string;
   /**
+   * Creates the error naming the rejected value and the rule.
+   *
    * @param kind what kind of name it is (`event name`, `namespace`, `queue name`)
    * @param value the rejected name
    * @param rule the rule it breaks, in words

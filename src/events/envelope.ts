@@ -1,0 +1,301 @@
+/**
+ * The domain event envelope: building one on the hot path, and checking one read off the wire.
+ *
+ * {@link buildDomainEvent} only constructs (no schema parse): the pipeline calls it per fired
+ * event, and its inputs are already the framework's own typed values. {@link parseDomainEvent}
+ * is for what arrives from outside (a PGMQ message possibly written by another language) and
+ * reports every problem with its path.
+ *
+ * @module
+ */
+
+import { z } from "../deps.ts";
+import { TaskerError } from "../errors.ts";
+import { assertEventName, EVENT_NAME_PATTERN, NAMESPACE_PATTERN } from "../names.ts";
+import type { DomainEvent, DomainEventMetadata, JsonObject } from "./types.ts";
+import { InvalidUuidError, isUuid, uuidv7 } from "./uuid.ts";
+
+/** One thing wrong with an envelope. */
+export interface EventProblem {
+  /** Dotted path to the offending field, e.g. `metadata.fired_at`; `(root)` for the whole. */
+  path: string;
+  /** What is wrong with it. */
+  message: string;
+}
+
+/**
+ * Thrown by {@link parseDomainEvent} when a value is not a valid domain event; lists every
+ * problem with its path.
+ *
+ * @example
+ * ```ts
+ * import { InvalidEventError, parseDomainEvent } from "./envelope.ts";
+ * try {
+ *   parseDomainEvent({ event_name: "Bad" });
+ * } catch (error) {
+ *   if (error instanceof InvalidEventError) console.log(error.problems.map((p) => p.path));
+ * }
+ * ```
+ */
+export class InvalidEventError extends TaskerError {
+  /** Every problem found, in document order. */
+  readonly problems: readonly EventProblem[];
+  /**
+   * Creates the error from the problems found.
+   *
+   * @param problems every problem found
+   * @param eventId the envelope's `event_id` when it had a readable one, named in the message
+   */
+  constructor(problems: readonly EventProblem[], eventId?: string) {
+    const which = eventId === undefined ? "" : ` ${eventId}`;
+    super(
+      "E_INVALID_EVENT",
+      `invalid domain event${which}: ${problems.map((p) => `${p.path}: ${p.message}`).join("; ")}`,
+    );
+    this.problems = problems;
+  }
+}
+
+// RFC 3339 `date-time`: full date, `T`, full time with optional fraction, then `Z` or an offset.
+const RFC3339_PATTERN =
+  /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.\d+)?(?:[Zz]|[+-](\d{2}):(\d{2}))$/;
+
+/**
+ * Whether `value` is an RFC 3339 date-time (`2025-11-28T12:00:00.000Z`, `...+02:00`), with the
+ * calendar checked (no February 30th).
+ *
+ * @param value anything
+ * @returns true for a valid RFC 3339 date-time string
+ *
+ * @example
+ * ```ts
+ * import { isRfc3339 } from "./envelope.ts";
+ * isRfc3339(new Date().toISOString()); // true
+ * isRfc3339("2025-02-30T00:00:00Z"); // false
+ * ```
+ */
+export function isRfc3339(value: unknown): value is string {
+  if (typeof value !== "string") return false;
+  const m = RFC3339_PATTERN.exec(value);
+  if (m === null) return false;
+  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as number[];
+  if (month! < 1 || month! > 12 || day! < 1 || hour! > 23 || minute! > 59 || second! > 60) {
+    return false;
+  }
+  const daysInMonth = new Date(Date.UTC(year!, month!, 0)).getUTCDate();
+  if (day! > daysInMonth) return false;
+  if (m[7] !== undefined && (Number(m[7]) > 23 || Number(m[8]) > 59)) return false;
+  return true;
+}
+
+const jsonObject = z.record(z.string(), z.unknown(), { error: "expected a JSON object" });
+const uuid = z.string().refine(isUuid, { error: "expected a UUID (8-4-4-4-12 hex)" });
+const nonEmpty = z.string().min(1, { error: "expected a non-empty string" });
+
+/**
+ * The zod schema of the wire envelope, matching {@link DomainEvent} exactly: unknown keys are
+ * rejected everywhere except in `metadata`, where a publisher's extra keys live.
+ *
+ * @example
+ * ```ts
+ * import { DomainEventSchema } from "./envelope.ts";
+ * const result = DomainEventSchema.safeParse({});
+ * console.log(result.success); // false
+ * ```
+ */
+export const DomainEventSchema: z.ZodType<DomainEvent> = z.strictObject({
+  event_id: uuid,
+  event_name: z.string().regex(EVENT_NAME_PATTERN, {
+    error: "expected lowercase dot-separated segments of [a-z0-9_], at least two",
+  }),
+  event_version: z.literal("1.0", { error: 'expected "1.0"' }),
+  payload: z.strictObject({
+    task_sequence_step: jsonObject,
+    execution_result: jsonObject,
+    payload: jsonObject,
+  }),
+  metadata: z.looseObject({
+    task_uuid: uuid,
+    step_uuid: uuid,
+    step_name: nonEmpty,
+    namespace: z.string().regex(NAMESPACE_PATTERN, {
+      error: "expected 1 to 29 characters of [a-z0-9_]",
+    }),
+    correlation_id: z.string(),
+    fired_at: z.string().refine(isRfc3339, { error: "expected an RFC 3339 date-time" }),
+    fired_by: nonEmpty,
+  }),
+});
+
+function formatPath(path: readonly PropertyKey[]): string {
+  let out = "";
+  for (const key of path) {
+    if (typeof key === "number") out += `[${key}]`;
+    else out += out === "" ? String(key) : `.${String(key)}`;
+  }
+  return out === "" ? "(root)" : out;
+}
+
+function toProblems(issues: readonly z.core.$ZodIssue[]): EventProblem[] {
+  const problems: EventProblem[] = [];
+  for (const issue of issues) {
+    if (issue.code === "unrecognized_keys") {
+      for (const key of issue.keys) {
+        problems.push({ path: formatPath([...issue.path, key]), message: "unknown key" });
+      }
+    } else {
+      problems.push({ path: formatPath(issue.path), message: issue.message });
+    }
+  }
+  return problems;
+}
+
+/**
+ * Checks that `value` is a domain event and returns it typed.
+ *
+ * @param value a decoded envelope, e.g. a PGMQ message body
+ * @returns the event (a copy; extra metadata keys kept)
+ * @throws {InvalidEventError} listing every problem with its path
+ *
+ * @example
+ * ```ts
+ * import { buildDomainEvent, parseDomainEvent } from "./envelope.ts";
+ * const wire = JSON.stringify(buildDomainEvent({
+ *   event_name: "order.validated",
+ *   payload: { order_id: 7 },
+ *   task_sequence_step: {},
+ *   execution_result: { success: true },
+ *   metadata: {
+ *     task_uuid: crypto.randomUUID(),
+ *     step_uuid: crypto.randomUUID(),
+ *     step_name: "validate",
+ *     namespace: "orders",
+ *     correlation_id: "req-1",
+ *     fired_by: "orders.validate",
+ *   },
+ * }));
+ * const event = parseDomainEvent(JSON.parse(wire));
+ * ```
+ */
+export function parseDomainEvent(value: unknown): DomainEvent {
+  const result = DomainEventSchema.safeParse(value);
+  if (result.success) return result.data;
+  const id = (value as { event_id?: unknown } | null)?.event_id;
+  throw new InvalidEventError(toProblems(result.error.issues), isUuid(id) ? id : undefined);
+}
+
+/** The metadata the caller supplies to {@link buildDomainEvent}; `fired_at` is added by it. */
+export interface BuildEventMetadata {
+  /** UUID of the task. */
+  task_uuid: string;
+  /** UUID of the step. */
+  step_uuid: string;
+  /** The step's name. */
+  step_name: string;
+  /** The task's namespace. */
+  namespace: string;
+  /** Correlation id of the task request. */
+  correlation_id: string;
+  /** The publisher's name, or the handler callable for the default publisher. */
+  fired_by: string;
+  /** Extra keys (a publisher's `additionalMetadata`); they never replace the keys above. */
+  [extra: string]: unknown;
+}
+
+/** What {@link buildDomainEvent} needs. */
+export interface BuildDomainEventInput {
+  /** Dotted event name; checked against `EVENT_NAME_PATTERN`. */
+  event_name: string;
+  /** The business payload (the publisher's `transformPayload` output). */
+  payload: JsonObject;
+  /** Snapshot of the task and step. */
+  task_sequence_step: JsonObject;
+  /** The step's execution result. */
+  execution_result: JsonObject;
+  /** Who fired it and where. */
+  metadata: BuildEventMetadata;
+  /** The id fixed when the step committed; a fresh {@link uuidv7} when absent. */
+  event_id?: string;
+  /** When it was fired; now when absent. A `Date` is written with `toISOString()`. */
+  fired_at?: string | Date;
+}
+
+const RESERVED_METADATA = new Set([
+  "task_uuid",
+  "step_uuid",
+  "step_name",
+  "namespace",
+  "correlation_id",
+  "fired_at",
+  "fired_by",
+]);
+
+/**
+ * Builds a domain event envelope. Cheap: it checks the event name (and a given `event_id`) and
+ * constructs the object; it does not copy the payload objects or run the zod schema.
+ *
+ * Extra metadata keys follow the standard ones; an extra key named like a standard one
+ * (`task_uuid`, `fired_at`, ...) is ignored so a publisher cannot forge where an event came from.
+ *
+ * @param input the name, the three payload parts and the metadata
+ * @returns the envelope, `event_version` `"1.0"`
+ * @throws {InvalidNameError} (from `names.ts`) when `event_name` is not a valid event name
+ * @throws {InvalidUuidError} when a given `event_id` is not a UUID
+ *
+ * @example
+ * ```ts
+ * import { buildDomainEvent } from "./envelope.ts";
+ * const event = buildDomainEvent({
+ *   event_name: "payment.processed",
+ *   payload: { amount: 42 },
+ *   task_sequence_step: { step_name: "charge" },
+ *   execution_result: { success: true },
+ *   metadata: {
+ *     task_uuid: crypto.randomUUID(),
+ *     step_uuid: crypto.randomUUID(),
+ *     step_name: "charge",
+ *     namespace: "payments",
+ *     correlation_id: "req-42",
+ *     fired_by: "payments.charge",
+ *     region: "eu",
+ *   },
+ * });
+ * console.log(event.metadata.region); // "eu"
+ * ```
+ */
+export function buildDomainEvent(input: BuildDomainEventInput): DomainEvent {
+  assertEventName(input.event_name);
+  const eventId = input.event_id ?? uuidv7();
+  if (input.event_id !== undefined && !isUuid(eventId)) {
+    throw new InvalidUuidError(eventId, `a UUID as event_id of ${input.event_name}`);
+  }
+  const firedAt = input.fired_at === undefined
+    ? new Date().toISOString()
+    : typeof input.fired_at === "string"
+    ? input.fired_at
+    : input.fired_at.toISOString();
+  const given = input.metadata;
+  const metadata: DomainEventMetadata = {
+    task_uuid: given.task_uuid,
+    step_uuid: given.step_uuid,
+    step_name: given.step_name,
+    namespace: given.namespace,
+    correlation_id: given.correlation_id,
+    fired_at: firedAt,
+    fired_by: given.fired_by,
+  };
+  for (const key in given) {
+    if (!RESERVED_METADATA.has(key) && Object.hasOwn(given, key)) metadata[key] = given[key];
+  }
+  return {
+    event_id: eventId,
+    event_name: input.event_name,
+    event_version: "1.0",
+    payload: {
+      task_sequence_step: input.task_sequence_step,
+      execution_result: input.execution_result,
+      payload: input.payload,
+    },
+    metadata,
+  };
+}
