@@ -1,0 +1,77 @@
+/**
+ * What an actor and its supervisor agree on: the checked spec, the hooks an actor calls on its
+ * parent, and how an incarnation ended.
+ *
+ * @module
+ */
+
+import type { Actor } from "./actor.ts";
+import { ActorConfigError } from "./errors.ts";
+import type { ActorSpec, DeadLetter, RestartType } from "./types.ts";
+
+const RESTART_TYPES: readonly RestartType[] = ["permanent", "transient", "temporary"];
+
+/** How an incarnation ended, as reported to the supervisor. */
+export interface IncarnationEnd {
+  /** The crash error, or the `ActorExit` of a normal exit. */
+  error: unknown;
+  /** Whether the handler ended the actor normally with `ActorExit`. */
+  normal: boolean;
+  /** The message being handled, if the end happened inside a handler. */
+  message: { value: unknown } | null;
+  /** Whether that message was already a re-delivery (`retryCrashedMessageOnce`). */
+  retried: boolean;
+}
+
+/** What an actor needs from its supervisor. */
+export interface ActorParent {
+  /** The current incarnation crashed or exited normally; the parent restarts, stops or escalates. */
+  incarnationEnded(actor: Actor<unknown>, end: IncarnationEnd): void;
+  /** `stop()` finished: the actor leaves its supervisor and its system. */
+  actorStopped(actor: Actor<unknown>): void;
+  /** Dead-letter hook for actors without their own. */
+  readonly deadLetter: ((letter: DeadLetter<unknown>) => void) | undefined;
+  /** The clock, in milliseconds. */
+  now(): number;
+}
+
+/**
+ * Checks the fields of an actor spec that the mailbox does not check itself.
+ *
+ * @param spec the spec to check
+ * @returns the restart type and message timeout (0 = none), defaults filled in
+ * @throws {ActorConfigError} naming the actor and the field when one is invalid
+ *
+ * @example
+ * ```ts
+ * import { checkActorSpec } from "./actor_contract.ts";
+ * const { restart } = checkActorSpec({ name: "a", factory: () => ({ receive() {} }) });
+ * console.log(restart); // permanent
+ * ```
+ */
+export function checkActorSpec<M>(
+  spec: ActorSpec<M>,
+): { restart: RestartType; timeoutMs: number } {
+  if (typeof spec.name !== "string" || spec.name.length === 0) {
+    throw new ActorConfigError(`actor name must be a non-empty string, got ${String(spec.name)}`);
+  }
+  const label = JSON.stringify(spec.name);
+  if (typeof spec.factory !== "function") {
+    throw new ActorConfigError(`factory of actor ${label} must be a function`);
+  }
+  const restart = spec.restart ?? "permanent";
+  if (!RESTART_TYPES.includes(restart)) {
+    throw new ActorConfigError(
+      `restart of actor ${label} must be one of ${RESTART_TYPES.join(", ")}, got ${
+        String(restart)
+      }`,
+    );
+  }
+  const timeoutMs = spec.messageTimeoutMs ?? 0;
+  if (!Number.isFinite(timeoutMs) || timeoutMs < 0) {
+    throw new ActorConfigError(
+      `messageTimeoutMs of actor ${label} must be a non-negative number, got ${String(timeoutMs)}`,
+    );
+  }
+  return { restart, timeoutMs };
+}
