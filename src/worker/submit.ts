@@ -1,0 +1,188 @@
+/**
+ * Task submission: validate the context against the template's `input_schema`, insert the task
+ * and its steps, and send the root steps to the namespace's step queue — all in one transaction,
+ * so a task is either fully submitted with its first steps queued, or not at all.
+ *
+ * @module
+ */
+
+import type { Database, Queryable } from "../durable/database.ts";
+import { TaskerError } from "../errors.ts";
+import type { JsonObject } from "../events/types.ts";
+import { uuidv7 } from "../events/uuid.ts";
+import type { SchemaFailure } from "../json_schema.ts";
+import { stepQueue } from "../names.ts";
+import type { TemplateRegistry } from "../template/registry.ts";
+import type { TaskTemplate } from "../template/types.ts";
+import { ensureQueue } from "./queues.ts";
+
+/** A request to run one task. */
+export interface TaskRequest {
+  /** Template namespace. */
+  namespace: string;
+  /** Template name. */
+  name: string;
+  /** Template version; the latest registered when omitted. */
+  version?: string;
+  /** The task's input, validated against the template's `input_schema`. */
+  context: JsonObject;
+  /** Correlation id for tracing across services; a new UUIDv7 when omitted. */
+  correlation_id?: string;
+  /** Who asked, e.g. a user or service name. */
+  initiator?: string;
+  /** The system the request came from. */
+  source_system?: string;
+  /** Why the task runs. */
+  reason?: string;
+}
+
+/** What `submitTask` created. */
+export interface SubmittedTask {
+  /** The new task's UUID (v7). */
+  task_uuid: string;
+  /** Its namespace. */
+  namespace: string;
+  /** Its template name. */
+  name: string;
+  /** The template version it runs. */
+  version: string;
+  /** The correlation id recorded with it. */
+  correlation_id: string;
+  /** Steps created. */
+  step_count: number;
+  /** Names of the steps queued at once (those without dependencies). */
+  root_steps: string[];
+}
+
+/** Thrown when a task's context fails its template's `input_schema`; lists every failure. */
+export class TaskContextError extends TaskerError {
+  /** Every failure, with its JSON pointer. */
+  readonly failures: readonly SchemaFailure[];
+  /**
+   * Creates the error naming the template and every failure.
+   *
+   * @param template `namespace/name@version`
+   * @param failures each failure of the context
+   */
+  constructor(template: string, failures: readonly SchemaFailure[]) {
+    super(
+      "E_TASK_CONTEXT_INVALID",
+      `context for ${template} fails its input_schema: ${
+        failures.map((f) => `${f.pointer || "(root)"} ${f.message}`).join("; ")
+      }`,
+    );
+    this.failures = failures;
+  }
+}
+
+/** `namespace/name@version` of a template, for messages. */
+export function templateKey(template: TaskTemplate): string {
+  return `${template.namespace_name}/${template.name}@${template.version}`;
+}
+
+/**
+ * Validates and submits a task.
+ *
+ * @param db the database
+ * @param templates where the template is looked up
+ * @param request what to run
+ * @throws {TemplateNotFoundError} when no such template is registered
+ * @throws {TaskContextError} when the context fails the template's `input_schema`
+ *
+ * @example
+ * ```ts ignore
+ * import { submitTask } from "./submit.ts";
+ * const task = await submitTask(db, templates, {
+ *   namespace: "linear_workflow",
+ *   name: "mathematical_sequence",
+ *   context: { even_number: 6 },
+ * });
+ * console.log(task.task_uuid);
+ * ```
+ */
+export async function submitTask(
+  db: Database,
+  templates: TemplateRegistry,
+  request: TaskRequest,
+): Promise<SubmittedTask> {
+  const template = templates.require(request.namespace, request.name, request.version);
+  const context = request.context ?? {};
+  const failures = template.input_schema?.validate(context) ?? [];
+  if (failures.length > 0) throw new TaskContextError(templateKey(template), failures);
+
+  const queue = stepQueue(template.namespace_name);
+  await ensureQueue(db, queue);
+
+  const taskUuid = uuidv7();
+  const correlationId = request.correlation_id ?? uuidv7();
+  const steps = template.steps.map((step) => ({ step, uuid: uuidv7() }));
+  const roots = steps.filter(({ step }) => step.dependencies.length === 0);
+
+  await db.transaction(async (tx) => {
+    await insertTask(tx, template, taskUuid, correlationId, context, request);
+    await tx.query(
+      `INSERT INTO tasker.steps
+         (step_uuid, task_uuid, name, position, handler_callable, pending_dependencies, state,
+          max_attempts, retryable)
+       SELECT s.step_uuid, $1::uuid, s.name, s.position, s.handler_callable,
+              s.pending_dependencies, s.state, s.max_attempts, s.retryable
+         FROM unnest($2::uuid[], $3::text[], $4::int[], $5::text[], $6::int[], $7::text[],
+                     $8::int[], $9::bool[])
+           AS s(step_uuid, name, position, handler_callable, pending_dependencies, state,
+                max_attempts, retryable)`,
+      [
+        taskUuid,
+        steps.map((s) => s.uuid),
+        steps.map((s) => s.step.name),
+        steps.map((_, i) => i),
+        steps.map((s) => s.step.handler.callable),
+        steps.map((s) => s.step.dependencies.length),
+        steps.map((s) => (s.step.dependencies.length === 0 ? "enqueued" : "pending")),
+        steps.map((s) => s.step.retry.max_attempts),
+        steps.map((s) => s.step.retry.retryable),
+      ],
+    );
+    await tx.query(
+      "SELECT pgmq.send_batch($1::text, $2::jsonb[], clock_timestamp())",
+      [queue, roots.map((r) => JSON.stringify({ task_uuid: taskUuid, step_uuid: r.uuid }))],
+    );
+  });
+
+  return {
+    task_uuid: taskUuid,
+    namespace: template.namespace_name,
+    name: template.name,
+    version: template.version,
+    correlation_id: correlationId,
+    step_count: steps.length,
+    root_steps: roots.map((r) => r.step.name),
+  };
+}
+
+async function insertTask(
+  tx: Queryable,
+  template: TaskTemplate,
+  taskUuid: string,
+  correlationId: string,
+  context: JsonObject,
+  request: TaskRequest,
+): Promise<void> {
+  await tx.query(
+    `INSERT INTO tasker.tasks
+       (task_uuid, namespace, name, version, state, context, correlation_id, initiator,
+        source_system, reason, step_count)
+     VALUES ($1, $2, $3, $4, 'in_progress', $5::jsonb, $6, $7, $8, $9, $10)`,
+    [
+      taskUuid,
+      template.namespace_name,
+      template.name,
+      template.version,
+      JSON.stringify(context),
+      correlationId,
+      request.initiator ?? null,
+      request.source_system ?? null,
+      request.reason ?? null,
+      template.steps.length,
+    ],
+  );
+}

@@ -1,0 +1,458 @@
+/**
+ * The Worker: reads its namespaces' step queues, claims steps, runs their handlers, records each
+ * outcome in one transaction, and routes the domain events the outcome fired.
+ *
+ * Several worker processes on one PostgreSQL share the work: a claim is an atomic lease on the
+ * step row, so a step never runs twice at once even when two workers see the same message after a
+ * visibility timeout. Embedded (PGlite) mode runs one process.
+ *
+ * @module
+ */
+
+import type { Database } from "../durable/database.ts";
+import { TaskerError } from "../errors.ts";
+import { PublisherRegistry } from "../events/publisher_registry.ts";
+import { buildDomainEvent } from "../events/envelope.ts";
+import { stepQueue } from "../names.ts";
+import type { TemplateRegistry } from "../template/registry.ts";
+import { buildStepContext, runHandler } from "./context.ts";
+import { EventPipeline } from "./event_pipeline.ts";
+import { EventRouter, type EventRouterStats, type FastSink } from "./event_router.ts";
+import { stepGraph } from "./graph.ts";
+import type { HandlerRegistry } from "./handler_registry.ts";
+import { OwedEvents, type OwedEventSink } from "./owed_events.ts";
+import { ensureQueue } from "./queues.ts";
+import { retryDelayMs } from "./backoff.ts";
+import {
+  type ClaimedStep,
+  claimStep,
+  type RecordedOutcome,
+  recordOutcome,
+  type StepMessage,
+} from "./step_store.ts";
+import { failure, type StepResult } from "./types.ts";
+import { uuidv7 } from "../events/uuid.ts";
+import type { JsonObject } from "../events/types.ts";
+
+/** How a worker runs. */
+export interface WorkerOptions {
+  /** The task engine's database. */
+  db: Database;
+  /** Templates the worker can run. */
+  templates: TemplateRegistry;
+  /** Handlers by callable; validated against the templates at `start()`. */
+  handlers: HandlerRegistry;
+  /** Custom publishers by name; unknown names fall back to the default publisher (counted). */
+  publishers?: PublisherRegistry;
+  /** The in-process bus for fast and broadcast events. */
+  bus?: FastSink;
+  /** The process's DurableWriter for durable and broadcast events. */
+  writer?: OwedEventSink;
+  /** Owed-event bookkeeping shared with the writer's `onCommitted` hook. */
+  owed?: OwedEvents;
+  /** Namespaces whose step queues this worker reads. Default: every template namespace. */
+  namespaces?: string[];
+  /** Steps run at once. Default 10. */
+  concurrency?: number;
+  /** How long an idle worker waits before reading its queues again, in ms. Default 50. */
+  pollIntervalMs?: number;
+  /** Claim lease and message visibility timeout, in seconds. Default 30. */
+  leaseSeconds?: number;
+  /** This worker's id, recorded in claims. Default a new UUIDv7. */
+  workerId?: string;
+  /** Owed-event recovery: how old an owed event must be and how often to look. */
+  recovery?: { olderThanMs?: number; intervalMs?: number } | false;
+  /** Randomness for retry jitter (injectable for tests). Default `Math.random`. */
+  random?: () => number;
+}
+
+/** Counters of one worker. */
+export interface WorkerStats {
+  /** Step attempts recorded. */
+  processed: number;
+  /** Attempts that completed their step. */
+  succeeded: number;
+  /** Attempts that failed (retried or not). */
+  failed: number;
+  /** Failed attempts scheduled for a retry. */
+  retried: number;
+  /** Steps running now. */
+  in_progress: number;
+  /** Outcomes not recorded because another worker took the step over (lease expired). */
+  lost_claims: number;
+  /** Messages whose processing hit an unexpected error (they become visible again). */
+  errors: number;
+  /** Total handler time, ms. */
+  handler_ms_total: number;
+  /** Longest handler time, ms. */
+  handler_ms_max: number;
+  /** Owed events re-sent by recovery passes. */
+  recovered_events: number;
+}
+
+/** Thrown by `start()` when the worker cannot run as configured. */
+export class WorkerConfigError extends TaskerError {
+  /**
+   * Creates the error.
+   *
+   * @param message what is wrong
+   */
+  constructor(message: string) {
+    super("E_WORKER_CONFIG", message);
+  }
+}
+
+/** Listener for recorded outcomes (CLI progress lines, tests). */
+export type OutcomeListener = (claim: ClaimedStep, outcome: RecordedOutcome) => void;
+
+/**
+ * A step worker.
+ *
+ * @example
+ * ```ts ignore
+ * await using worker = new Worker({ db, templates, handlers, bus, writer, owed });
+ * await worker.start();
+ * ```
+ */
+export class Worker implements AsyncDisposable {
+  /** This worker's id. */
+  readonly id: string;
+  /** Routes fired events; its stats are the router stats of the original system. */
+  readonly router: EventRouter;
+  readonly #options: WorkerOptions;
+  readonly #pipeline: EventPipeline;
+  readonly #owed: OwedEvents;
+  readonly #queues: string[];
+  readonly #concurrency: number;
+  readonly #shutdown = new AbortController();
+  readonly #listeners = new Set<OutcomeListener>();
+  readonly #inFlight = new Set<Promise<void>>();
+  readonly #stats: WorkerStats = {
+    processed: 0,
+    succeeded: 0,
+    failed: 0,
+    retried: 0,
+    in_progress: 0,
+    lost_claims: 0,
+    errors: 0,
+    handler_ms_total: 0,
+    handler_ms_max: 0,
+    recovered_events: 0,
+  };
+  #loop: Promise<void> | undefined;
+  #wake: (() => void) | undefined;
+  #closing: Promise<void> | undefined;
+  #recoveryTimer: ReturnType<typeof setInterval> | undefined;
+
+  /**
+   * Creates a worker; nothing runs until `start()`.
+   *
+   * @param options components and tuning
+   */
+  constructor(options: WorkerOptions) {
+    this.#options = options;
+    this.id = options.workerId ?? uuidv7();
+    this.#owed = options.owed ?? new OwedEvents();
+    this.#concurrency = Math.max(1, options.concurrency ?? 10);
+    const namespaces = options.namespaces ?? options.templates.namespaces();
+    this.#queues = namespaces.map(stepQueue);
+    const writer = options.writer;
+    const owed = this.#owed;
+    this.router = new EventRouter({
+      ...(options.bus ? { fast: options.bus } : {}),
+      ...(writer
+        ? {
+          durable: {
+            enqueue(event) {
+              owed.track(event.event_id);
+              const accepted = writer.enqueue(event, {
+                queue: `${event.metadata.namespace}_domain_events`,
+              });
+              if (!accepted) owed.untrack(event.event_id);
+              return accepted;
+            },
+          },
+        }
+        : {}),
+    });
+    this.#pipeline = new EventPipeline(
+      options.publishers ?? new PublisherRegistry(),
+      this.router.counters,
+    );
+  }
+
+  /** A snapshot of the worker's counters. */
+  stats(): WorkerStats {
+    return {
+      ...this.#stats,
+      in_progress: this.#inFlight.size,
+      recovered_events: this.#owed.recovered,
+    };
+  }
+
+  /** The router's counters. */
+  routerStats(): EventRouterStats {
+    return this.router.stats();
+  }
+
+  /** Calls `listener` after every recorded outcome; returns a function that removes it. */
+  onOutcome(listener: OutcomeListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Reads the queues now instead of at the next poll (e.g. right after a submit). */
+  wake(): void {
+    this.#wake?.();
+  }
+
+  /**
+   * Validates handlers, creates the step queues, runs a first recovery pass, and starts reading.
+   *
+   * @throws {MissingHandlersError} when a template step has no registered handler
+   */
+  async start(): Promise<void> {
+    if (this.#loop) return;
+    const { handlers, templates, db } = this.#options;
+    handlers.assertValid(templates.list());
+    if (this.#queues.length === 0) throw new WorkerConfigError("no namespaces to work on");
+    for (const queue of this.#queues) await ensureQueue(db, queue);
+    handlers.attachPublisher((name, payload, ctx) =>
+      this.#publishAdHoc(name, payload, ctx.task, ctx)
+    );
+    const recovery = this.#options.recovery;
+    if (recovery !== false && this.#options.writer) {
+      await this.#recover();
+      this.#recoveryTimer = setInterval(() => void this.#recover(), recovery?.intervalMs ?? 10_000);
+    }
+    this.#loop = this.#run();
+  }
+
+  /**
+   * Stops claiming, lets in-flight steps finish within `deadlineMs` (their signal is aborted
+   * past it; unfinished steps become visible again when their lease ends), then stops.
+   */
+  close(options: { deadlineMs?: number } = {}): Promise<void> {
+    this.#closing ??= this.#stop(options.deadlineMs ?? 10_000);
+    return this.#closing;
+  }
+
+  /** Same as `close()`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  async #stop(deadlineMs: number): Promise<void> {
+    clearInterval(this.#recoveryTimer);
+    const stopRequested = new AbortController();
+    this.#stopRequested = stopRequested.signal;
+    stopRequested.abort();
+    this.#wake?.();
+    await this.#loop;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const deadline = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, deadlineMs);
+    });
+    await Promise.race([Promise.allSettled([...this.#inFlight]), deadline]);
+    clearTimeout(timer);
+    if (this.#inFlight.size > 0) {
+      this.#shutdown.abort(new WorkerConfigError("worker shut down"));
+      await Promise.allSettled([...this.#inFlight]);
+    }
+    this.#options.handlers.detachPublisher();
+  }
+
+  #stopRequested: AbortSignal | undefined;
+
+  async #run(): Promise<void> {
+    const { db } = this.#options;
+    const lease = this.#options.leaseSeconds ?? 30;
+    const poll = this.#options.pollIntervalMs ?? 50;
+    while (!this.#stopRequested?.aborted) {
+      let started = 0;
+      try {
+        for (const queue of this.#queues) {
+          const free = this.#concurrency - this.#inFlight.size;
+          if (free <= 0) break;
+          const messages = await db.query<{ msg_id: number; message: StepMessage }>(
+            "SELECT msg_id, message FROM pgmq.read($1::text, $2::int, $3::int)",
+            [queue, lease, free],
+          );
+          for (const message of messages) {
+            started++;
+            this.#track(this.#process(queue, Number(message.msg_id), message.message, lease));
+          }
+        }
+      } catch (error) {
+        this.#stats.errors++;
+        console.error(`deno-tasker: worker ${this.id} could not read its queues: ${text(error)}`);
+      }
+      if (this.#stopRequested?.aborted) break;
+      if (started === 0 || this.#inFlight.size >= this.#concurrency) await this.#sleep(poll);
+    }
+  }
+
+  #track(work: Promise<void>): void {
+    this.#inFlight.add(work);
+    work.finally(() => {
+      this.#inFlight.delete(work);
+      this.#wake?.();
+    });
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.#wake = () => {
+        this.#wake = undefined;
+        done();
+      };
+    });
+  }
+
+  async #process(queue: string, msgId: number, message: StepMessage, lease: number): Promise<void> {
+    const { db, templates, handlers } = this.#options;
+    try {
+      const claim = await claimStep(db, message, this.id, lease);
+      if (claim === "stale") {
+        await db.query("SELECT pgmq.delete($1::text, $2::bigint)", [queue, msgId]);
+        return;
+      }
+      if (claim === "busy") return;
+      const template = templates.require(claim.task.namespace, claim.task.name, claim.task.version);
+      const stepTemplate = template.steps.find((s) => s.name === claim.step.name);
+      if (!stepTemplate) {
+        throw new WorkerConfigError(`template has no step ${claim.step.name}`);
+      }
+      const graph = stepGraph(template);
+      const dependencyResults: Record<string, unknown> = {};
+      for (const ancestor of graph.ancestors.get(stepTemplate.name) ?? []) {
+        dependencyResults[ancestor] = claim.completed_results[ancestor];
+      }
+      const ctx = buildStepContext({
+        task: claim.task,
+        step: {
+          step_uuid: claim.step.step_uuid,
+          name: claim.step.name,
+          attempts: claim.step.attempts,
+          max_attempts: claim.step.max_attempts,
+          retryable: claim.step.retryable,
+        },
+        initialization: stepTemplate.handler.initialization,
+        dependencyResults,
+        signal: this.#shutdown.signal,
+        publish: handlers.publishDomainEvent,
+      });
+      const started = performance.now();
+      let result: StepResult;
+      try {
+        const handler = handlers.resolve(stepTemplate.handler.callable);
+        const timeoutMs = stepTemplate.timeout_seconds === undefined
+          ? undefined
+          : stepTemplate.timeout_seconds * 1000;
+        result = await runHandler(handler, ctx, timeoutMs === undefined ? {} : { timeoutMs });
+      } catch (error) {
+        result = failure(text(error), { errorType: errorName(error), retryable: false });
+      }
+      const elapsed = performance.now() - started;
+      this.#stats.handler_ms_total += elapsed;
+      if (elapsed > this.#stats.handler_ms_max) this.#stats.handler_ms_max = elapsed;
+
+      const random = this.#options.random ?? Math.random;
+      const outcome = await recordOutcome(db, {
+        claim,
+        template: stepTemplate,
+        successors: graph.successors.get(stepTemplate.name) ?? [],
+        queue,
+        msg_id: msgId,
+        result,
+        workerId: this.id,
+        retryDelayMs: (attempts) => retryDelayMs(stepTemplate.retry, attempts, random),
+        prepareEvents: (step) =>
+          this.#pipeline.prepare({
+            declarations: stepTemplate.publishes_events,
+            task: claim.task,
+            step,
+            result,
+          }),
+      });
+      if (!outcome) {
+        this.#stats.lost_claims++;
+        return;
+      }
+      this.#stats.processed++;
+      if (outcome.state === "complete") this.#stats.succeeded++;
+      else this.#stats.failed++;
+      if (outcome.state === "waiting_for_retry") this.#stats.retried++;
+      for (const prepared of outcome.events) this.router.route(prepared);
+      for (const listener of this.#listeners) {
+        try {
+          listener(claim, outcome);
+        } catch (error) {
+          console.error(`deno-tasker: an outcome listener threw: ${text(error)}`);
+        }
+      }
+    } catch (error) {
+      // The message stays in the queue and becomes visible again after its lease: the step is
+      // retried by whichever worker reads it next (at least once, never twice at once).
+      this.#stats.errors++;
+      console.error(`deno-tasker: step message ${msgId} on ${queue} failed: ${text(error)}`);
+    }
+  }
+
+  #publishAdHoc(
+    name: string,
+    payload: JsonObject,
+    task: ClaimedStep["task"],
+    ctx: { step: { step_uuid: string; name: string } },
+  ): void {
+    try {
+      const event = buildDomainEvent({
+        event_name: name,
+        payload,
+        task_sequence_step: { task: { ...task }, step: { ...ctx.step } },
+        execution_result: {},
+        metadata: {
+          task_uuid: task.task_uuid,
+          step_uuid: ctx.step.step_uuid,
+          step_name: ctx.step.name,
+          namespace: task.namespace,
+          correlation_id: task.correlation_id,
+          fired_by: "publishDomainEvent",
+        },
+      });
+      this.router.route({ event, delivery_mode: "durable", publisher: this.#adHocPublisher });
+    } catch (error) {
+      this.router.counters.routing_errors++;
+      console.error(`deno-tasker: ad-hoc event ${name} was not published: ${text(error)}`);
+    }
+  }
+
+  get #adHocPublisher() {
+    return (this.#options.publishers ?? new PublisherRegistry()).resolve(undefined).publisher;
+  }
+
+  async #recover(): Promise<void> {
+    const writer = this.#options.writer;
+    if (!writer) return;
+    try {
+      await this.#owed.recover(this.#options.db, writer, {
+        olderThanMs: (this.#options.recovery || {}).olderThanMs ?? 30_000,
+      });
+    } catch (error) {
+      console.error(`deno-tasker: owed-event recovery failed: ${text(error)}`);
+    }
+  }
+}
+
+function text(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function errorName(error: unknown): string {
+  return error instanceof Error ? error.name : "Error";
+}

@@ -1,0 +1,76 @@
+/**
+ * Handlers of `linear_workflow/mathematical_sequence`: four steps in a chain on an even number
+ * `n`: n², then +10, then ×3, then ÷2 (6 → 36 → 46 → 138 → 69). The addend, factor and divisor
+ * come from the steps' YAML `initialization` (defaults 10, 3 and 2). Each result is the plain
+ * number; the metadata says what was done to what.
+ *
+ * @module
+ */
+
+import {
+  failure,
+  type StepContext,
+  type StepHandlerFunction,
+  type StepResult,
+  success,
+} from "../../src/worker/types.ts";
+import { configNumber, dependencyNumber, squareEvenNumber } from "../shared.ts";
+
+function linearStep2(ctx: StepContext): StepResult {
+  const previous = dependencyNumber(ctx, "linear_step_1");
+  if (!previous.ok) return previous.failure;
+  const addend = configNumber(ctx, "addend", 10);
+  if (!addend.ok) return addend.failure;
+  return success(previous.value + addend.value, {
+    operation: "add",
+    input: previous.value,
+    addend: addend.value,
+  });
+}
+
+function linearStep3(ctx: StepContext): StepResult {
+  const previous = dependencyNumber(ctx, "linear_step_2");
+  if (!previous.ok) return previous.failure;
+  const factor = configNumber(ctx, "factor", 3);
+  if (!factor.ok) return factor.failure;
+  return success(previous.value * factor.value, {
+    operation: "multiply",
+    input: previous.value,
+    factor: factor.value,
+  });
+}
+
+function linearStep4(ctx: StepContext): StepResult {
+  const previous = dependencyNumber(ctx, "linear_step_3");
+  if (!previous.ok) return previous.failure;
+  const divisor = configNumber(ctx, "divisor", 2);
+  if (!divisor.ok) return divisor.failure;
+  if (divisor.value === 0) {
+    return failure(`initialization.divisor of step ${ctx.step.name} must not be 0`, {
+      errorType: "ConfigurationError",
+      retryable: false,
+    });
+  }
+  return success(previous.value / divisor.value, {
+    operation: "divide",
+    input: previous.value,
+    divisor: divisor.value,
+  });
+}
+
+/**
+ * The handlers of `linear_workflow/mathematical_sequence`, by callable.
+ *
+ * @example
+ * ```ts
+ * import { HandlerRegistry } from "../../src/worker/handler_registry.ts";
+ * import { linearWorkflowHandlers } from "./handlers.ts";
+ * new HandlerRegistry().registerAll(linearWorkflowHandlers);
+ * ```
+ */
+export const linearWorkflowHandlers: Readonly<Record<string, StepHandlerFunction>> = Object.freeze({
+  "linear_workflow.linear_step_1": squareEvenNumber,
+  "linear_workflow.linear_step_2": linearStep2,
+  "linear_workflow.linear_step_3": linearStep3,
+  "linear_workflow.linear_step_4": linearStep4,
+});
