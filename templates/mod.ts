@@ -22,7 +22,11 @@ import type { HandlerRegistry } from "../src/worker/handler_registry.ts";
 import type { StepHandler } from "../src/worker/types.ts";
 import { diamondWorkflowHandlers } from "./diamond_workflow/handlers.ts";
 import { domainEventsHandlers } from "./domain_events/handlers.ts";
-import { NotificationEventPublisher, PaymentEventPublisher } from "./domain_events/publishers.ts";
+import {
+  InventoryEventPublisher,
+  NotificationEventPublisher,
+  PaymentEventPublisher,
+} from "./domain_events/publishers.ts";
 import { linearWorkflowHandlers } from "./linear_workflow/handlers.ts";
 import { mixedDagWorkflowHandlers } from "./mixed_dag_workflow/handlers.ts";
 import { orderFulfillmentHandlers } from "./order_fulfillment/handlers.ts";
@@ -30,7 +34,11 @@ import { treeWorkflowHandlers } from "./tree_workflow/handlers.ts";
 
 export { diamondWorkflowHandlers } from "./diamond_workflow/handlers.ts";
 export { domainEventsHandlers } from "./domain_events/handlers.ts";
-export { NotificationEventPublisher, PaymentEventPublisher } from "./domain_events/publishers.ts";
+export {
+  InventoryEventPublisher,
+  NotificationEventPublisher,
+  PaymentEventPublisher,
+} from "./domain_events/publishers.ts";
 export { linearWorkflowHandlers } from "./linear_workflow/handlers.ts";
 export { mixedDagWorkflowHandlers } from "./mixed_dag_workflow/handlers.ts";
 export { orderFulfillmentHandlers } from "./order_fulfillment/handlers.ts";
@@ -60,12 +68,13 @@ export const exampleHandlers: Readonly<Record<string, StepHandler>> = Object.fre
  * @example
  * ```ts
  * import { examplePublishers } from "./mod.ts";
- * examplePublishers.map((p) => p.name); // ["PaymentEventPublisher", "NotificationEventPublisher"]
+ * examplePublishers.map((p) => p.name); // ["PaymentEventPublisher", "NotificationEventPublisher", "InventoryEventPublisher"]
  * ```
  */
 export const examplePublishers: readonly Publisher[] = Object.freeze([
   PaymentEventPublisher,
   NotificationEventPublisher,
+  InventoryEventPublisher,
 ]);
 
 /**

@@ -95,3 +95,37 @@ export const NotificationEventPublisher: Publisher = definePublisher({
   },
   additionalMetadata: (): JsonObject => ({ publisher_type: "custom" }),
 });
+
+/**
+ * Shapes `inventory.updated`, which fires on every outcome (`condition: always`): the order id
+ * comes from the task context, so the audit event is well-formed even when the step failed.
+ *
+ * @example
+ * ```ts
+ * import { InventoryEventPublisher } from "./publishers.ts";
+ * console.log(InventoryEventPublisher.name); // "InventoryEventPublisher"
+ * ```
+ */
+export const InventoryEventPublisher: Publisher = definePublisher({
+  name: "InventoryEventPublisher",
+  transformPayload(ctx): JsonObject {
+    const result = resultOf(ctx);
+    const orderId = text(result.order_id) ?? text(ctx.task.context.order_id) ?? "unknown";
+    if (!ctx.result.success) {
+      return {
+        order_id: orderId,
+        success: false,
+        error_message: ctx.result.error?.message ?? "the inventory update failed",
+      };
+    }
+    const updated = result.items_updated;
+    return {
+      order_id: orderId,
+      success: true,
+      items_updated: typeof updated === "number" && Number.isInteger(updated) && updated >= 0
+        ? updated
+        : 0,
+    };
+  },
+  additionalMetadata: (): JsonObject => ({ publisher_type: "custom" }),
+});

@@ -110,7 +110,7 @@ Deno.test("domain_events declares the seed's events", async () => {
     "process_payment payment.processed success broadcast PaymentEventPublisher",
     "process_payment payment.failed.retryable retryable_failure fast -",
     "process_payment payment.failed.permanent permanent_failure durable -",
-    "update_inventory inventory.updated always durable -",
+    "update_inventory inventory.updated always durable InventoryEventPublisher",
     "send_notification notification.sent success broadcast NotificationEventPublisher",
   ]);
   const payment = template.steps[1]!;
@@ -128,7 +128,8 @@ Deno.test("domain_events declares the seed's events", async () => {
   ok("payment.processed", { transaction_id: "t1", amount: 10.5, currency: "USD" });
   ok("payment.failed.retryable", { error_code: "TIMEOUT", error_message: "slow", attempt: 1 });
   ok("payment.failed.permanent", { error_code: "DECLINED", error_message: "no" });
-  ok("inventory.updated", { order_id: "o1", items_updated: 2 });
+  ok("inventory.updated", { order_id: "o1", success: true, items_updated: 2 });
+  ok("inventory.updated", { order_id: "o1", success: false, error_message: "out of stock" });
   ok("notification.sent", { notification_id: "n1", channel: "email" });
   assert.notDeepEqual(schemaOf("payment.processed").validate({ transaction_id: "t1" }), []);
 

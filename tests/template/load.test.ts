@@ -138,6 +138,7 @@ Deno.test("every example template in templates/ loads", async () => {
     }
   }
   assert.deepEqual(allPublisherNames(templates), [
+    "InventoryEventPublisher",
     "NotificationEventPublisher",
     "PaymentEventPublisher",
   ]);
