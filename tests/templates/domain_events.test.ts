@@ -3,6 +3,7 @@ import { applyPublisher } from "../../src/events/publisher.ts";
 import type { StepEventContext } from "../../src/events/context.ts";
 import type { JsonObject } from "../../src/events/types.ts";
 import {
+  InventoryEventPublisher,
   NotificationEventPublisher,
   PaymentEventPublisher,
 } from "../../templates/domain_events/publishers.ts";
@@ -213,4 +214,37 @@ Deno.test("NotificationEventPublisher: defaults the channel and the recipient", 
     error: { message: "smtp down" },
   });
   assert.deepEqual(applyPublisher(NotificationEventPublisher, failed), { skip: true });
+});
+
+Deno.test("InventoryEventPublisher: a failed update still yields a schema-valid audit event", () => {
+  const declaration = stepOf(template, "update_inventory").publishes_events[0]!;
+  const ctx: StepEventContext = {
+    event: declaration,
+    task: {
+      task_uuid: "0190e0a0-0000-7000-8000-000000000001",
+      namespace: "domain_events",
+      name: template.name,
+      version: template.version,
+      context: ORDER,
+      correlation_id: "corr-1",
+    },
+    step: {
+      step_uuid: "0190e0a0-0000-7000-8000-000000000002",
+      name: "update_inventory",
+      attempts: 3,
+      max_attempts: 3,
+      retryable: true,
+      handler_callable: "domain_events.update_inventory",
+    },
+    result: { success: false, error: { message: "warehouse offline", error_type: "IOError" } },
+  };
+  const applied = applyPublisher(InventoryEventPublisher, ctx);
+  assert.equal(applied.skip, false);
+  if (applied.skip) return;
+  assert.deepEqual(applied.payload, {
+    order_id: "ORD-1001",
+    success: false,
+    error_message: "warehouse offline",
+  });
+  assert.deepEqual(declaration.schema!.validate(applied.payload), []);
 });
