@@ -64,7 +64,8 @@ Deno.test("mod.ts imports from a URL with no import map and no deno.json", async
   try {
     await Deno.writeTextFile(`${workDir}/consumer.ts`, consumer);
     const base = `http://127.0.0.1:${server.addr.port}`;
-    const output = await new Deno.Command(Deno.execPath(), {
+    // "deno" from PATH, not Deno.execPath(): the test task grants --allow-run=deno by name.
+    const output = await new Deno.Command("deno", {
       args: [
         "run",
         "--no-config",

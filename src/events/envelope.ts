@@ -92,18 +92,9 @@ const jsonObject = z.record(z.string(), z.unknown(), { error: "expected a JSON o
 const uuid = z.string().refine(isUuid, { error: "expected a UUID (8-4-4-4-12 hex)" });
 const nonEmpty = z.string().min(1, { error: "expected a non-empty string" });
 
-/**
- * The zod schema of the wire envelope, matching {@link DomainEvent} exactly: unknown keys are
- * rejected everywhere except in `metadata`, where a publisher's extra keys live.
- *
- * @example
- * ```ts
- * import { DomainEventSchema } from "./envelope.ts";
- * const result = DomainEventSchema.safeParse({});
- * console.log(result.success); // false
- * ```
- */
-export const DomainEventSchema: z.ZodType<DomainEvent> = z.strictObject({
+// The envelope, matching DomainEvent exactly: unknown keys are rejected everywhere except in
+// `metadata`, where a publisher's extra keys live.
+const domainEventZod: z.ZodType<DomainEvent> = z.strictObject({
   event_id: uuid,
   event_name: z.string().regex(EVENT_NAME_PATTERN, {
     error: "expected lowercase dot-separated segments of [a-z0-9_], at least two",
@@ -126,6 +117,44 @@ export const DomainEventSchema: z.ZodType<DomainEvent> = z.strictObject({
     fired_by: nonEmpty,
   }),
 });
+
+/** One problem zod found, as carried by {@link DomainEventSchemaResult}. */
+export interface DomainEventSchemaIssue {
+  /** Where in the value, as keys and indexes. */
+  path: PropertyKey[];
+  /** What is wrong. */
+  message: string;
+}
+
+/** What {@link DomainEventSchema}'s `safeParse` returns. */
+export type DomainEventSchemaResult =
+  | { success: true; data: DomainEvent }
+  | { success: false; error: { issues: DomainEventSchemaIssue[] } };
+
+/**
+ * The zod schema of the wire envelope, typed structurally so that the public API does not
+ * depend on zod's own types (it is a real zod schema underneath).
+ */
+export interface DomainEventZodSchema {
+  /** Returns the event, or throws zod's error. */
+  parse(value: unknown): DomainEvent;
+  /** Returns `{success, data}` or `{success: false, error: {issues}}`. */
+  safeParse(value: unknown): DomainEventSchemaResult;
+}
+
+/**
+ * The zod schema of the wire envelope, for callers that validate with zod. It matches
+ * {@link DomainEvent} exactly: unknown keys are rejected everywhere except in `metadata`, where a
+ * publisher's extra keys live.
+ *
+ * @example
+ * ```ts
+ * import { DomainEventSchema } from "./envelope.ts";
+ * const result = DomainEventSchema.safeParse({});
+ * console.log(result.success); // false
+ * ```
+ */
+export const DomainEventSchema: DomainEventZodSchema = domainEventZod as DomainEventZodSchema;
 
 function formatPath(path: readonly PropertyKey[]): string {
   let out = "";
@@ -178,7 +207,7 @@ function toProblems(issues: readonly z.core.$ZodIssue[]): EventProblem[] {
  * ```
  */
 export function parseDomainEvent(value: unknown): DomainEvent {
-  const result = DomainEventSchema.safeParse(value);
+  const result = domainEventZod.safeParse(value);
   if (result.success) return result.data;
   const id = (value as { event_id?: unknown } | null)?.event_id;
   throw new InvalidEventError(toProblems(result.error.issues), isUuid(id) ? id : undefined);
