@@ -1,12 +1,15 @@
 /**
- * The step life cycle in the database: claiming a step atomically, and recording its outcome in
- * ONE transaction that also schedules a retry, enqueues successors, finishes the task, deletes
- * the step's queue message, and stores the domain events the step fired (their ids fixed here).
+ * The step life cycle in the database, set-based so that its cost per step falls as load rises:
+ * a batch of queue messages is claimed with one statement, and a group of outcomes is recorded in
+ * ONE transaction that also schedules retries, enqueues successors, finishes tasks, deletes the
+ * queue messages, and stores the domain events the steps fired (their ids fixed here).
  *
  * A claim is a lease: `claimed_by` plus `claim_expires_at`. A step is claimable when it is
  * enqueued or waiting for a retry, or when a previous claim's lease has expired (its worker
- * died). The outcome is recorded only while the claim is still ours, so a step never runs twice
- * at once and a late worker cannot overwrite a newer attempt.
+ * died). An outcome is recorded only while the claim is still ours, so a step never runs twice
+ * at once and a late worker cannot overwrite a newer attempt. Each recording transaction first
+ * locks its tasks' rows in UUID order, so workers sharing tasks (parallel branches) serialise
+ * per task instead of deadlocking.
  *
  * @module
  */
@@ -15,7 +18,6 @@ import type { Database, Queryable } from "../durable/database.ts";
 import type { StepEventStep } from "../events/context.ts";
 import type { JsonObject } from "../events/types.ts";
 import { domainEventsQueue } from "../names.ts";
-import type { StepTemplate } from "../template/types.ts";
 import type { PreparedEvent } from "./event_router.ts";
 import type { StepResult, StepTaskInfo } from "./types.ts";
 
@@ -39,8 +41,20 @@ export interface StepMessage {
   step_uuid: string;
 }
 
+/** A message read from a step queue. */
+export interface QueuedStep {
+  /** The queue it came from. */
+  queue: string;
+  /** Its PGMQ id. */
+  msg_id: number;
+  /** Its body. */
+  message: StepMessage;
+}
+
 /** A step this worker now holds, with what its handler needs. */
 export interface ClaimedStep {
+  /** The message that delivered it. */
+  source: QueuedStep;
   /** The task. */
   task: StepTaskInfo;
   /** The task's state when claimed. */
@@ -51,58 +65,108 @@ export interface ClaimedStep {
   completed_results: Record<string, unknown>;
 }
 
-/** Why a message did not yield a claim. */
-export type ClaimRefusal =
-  /** The step is finished, unknown, or not runnable: its message can be deleted. */
-  | "stale"
-  /** Another worker holds a live lease: leave the message, it becomes visible again later. */
-  | "busy";
+/** What one claim round produced. */
+export interface ClaimBatch {
+  /** Steps now held by this worker. */
+  claimed: ClaimedStep[];
+  /** Messages whose steps are finished or unknown: delete them. */
+  stale: QueuedStep[];
+  /** Messages whose steps another worker holds: leave them to reappear. */
+  busy: QueuedStep[];
+}
+
+interface ClaimRow {
+  step_uuid: string;
+  name: string;
+  attempts: number;
+  max_attempts: number;
+  retryable: boolean;
+  handler_callable: string;
+  task_uuid: string;
+  namespace: string;
+  task_name: string;
+  version: string;
+  context: JsonObject;
+  correlation_id: string;
+  task_state: TaskState;
+  completed_results: Record<string, unknown> | null;
+}
 
 /**
- * Claims a step for `workerId` with a lease of `leaseSeconds`.
+ * Claims the steps of `messages` for `workerId` with a lease of `leaseSeconds`, in one statement
+ * (plus one look-up when some could not be claimed).
  *
  * @example
  * ```ts ignore
- * const claim = await claimStep(db, message, "worker-1", 30);
- * if (typeof claim !== "string") console.log(claim.step.attempts);
+ * const { claimed, stale } = await claimSteps(db, messages, "worker-1", 30);
  * ```
  */
-export async function claimStep(
+export async function claimSteps(
   db: Queryable,
-  message: StepMessage,
+  messages: readonly QueuedStep[],
   workerId: string,
   leaseSeconds: number,
-): Promise<ClaimedStep | ClaimRefusal> {
+): Promise<ClaimBatch> {
+  if (messages.length === 0) return { claimed: [], stale: [], busy: [] };
   const rows = await db.query<ClaimRow>(
     `WITH claimed AS (
        UPDATE tasker.steps s
           SET state = 'in_progress', attempts = s.attempts + 1, claimed_by = $2,
               claim_expires_at = now() + make_interval(secs => $3::double precision),
               started_at = now(), updated_at = now()
-        WHERE s.step_uuid = $1::uuid
+        WHERE s.step_uuid = ANY($1::uuid[])
           AND (s.state IN ('enqueued', 'waiting_for_retry')
                OR (s.state = 'in_progress' AND s.claim_expires_at < now()))
         RETURNING s.step_uuid, s.task_uuid, s.name, s.attempts, s.max_attempts, s.retryable,
                   s.handler_callable
+     ), results AS (
+       SELECT d.task_uuid, jsonb_object_agg(d.name, d.result) AS completed_results
+         FROM tasker.steps d
+        WHERE d.task_uuid IN (SELECT task_uuid FROM claimed) AND d.state = 'complete'
+        GROUP BY d.task_uuid
      )
      SELECT c.step_uuid::text AS step_uuid, c.name, c.attempts, c.max_attempts, c.retryable,
             c.handler_callable, t.task_uuid::text AS task_uuid, t.namespace,
             t.name AS task_name, t.version, t.context, t.correlation_id, t.state AS task_state,
-            (SELECT coalesce(jsonb_object_agg(d.name, d.result), '{}'::jsonb)
-               FROM tasker.steps d
-              WHERE d.task_uuid = c.task_uuid AND d.state = 'complete') AS completed_results
-       FROM claimed c JOIN tasker.tasks t ON t.task_uuid = c.task_uuid`,
-    [message.step_uuid, workerId, leaseSeconds],
+            r.completed_results
+       FROM claimed c
+       JOIN tasker.tasks t ON t.task_uuid = c.task_uuid
+       LEFT JOIN results r ON r.task_uuid = c.task_uuid`,
+    [messages.map((m) => m.message.step_uuid), workerId, leaseSeconds],
   );
-  const row = rows[0];
-  if (!row) {
-    const current = await db.query<{ state: StepState }>(
-      "SELECT state FROM tasker.steps WHERE step_uuid = $1::uuid",
-      [message.step_uuid],
-    );
-    return current[0]?.state === "in_progress" ? "busy" : "stale";
+  const byStep = new Map(rows.map((row) => [row.step_uuid, row]));
+  const batch: ClaimBatch = { claimed: [], stale: [], busy: [] };
+  const unclaimed: QueuedStep[] = [];
+  for (const source of messages) {
+    const row = byStep.get(source.message.step_uuid);
+    if (!row) {
+      unclaimed.push(source);
+      continue;
+    }
+    // Two messages for one step in the same read: only the first one runs it.
+    byStep.delete(source.message.step_uuid);
+    batch.claimed.push(toClaim(source, row));
   }
+  if (unclaimed.length > 0) {
+    const states = await db.query<{ step_uuid: string; state: StepState }>(
+      "SELECT step_uuid::text AS step_uuid, state FROM tasker.steps WHERE step_uuid = ANY($1::uuid[])",
+      [unclaimed.map((m) => m.message.step_uuid)],
+    );
+    const inProgress = new Set(
+      states.filter((s) => s.state === "in_progress").map((s) => s.step_uuid),
+    );
+    for (const source of unclaimed) {
+      const claimedHere = batch.claimed.some((c) => c.step.step_uuid === source.message.step_uuid);
+      if (inProgress.has(source.message.step_uuid) && !claimedHere) batch.busy.push(source);
+      else batch.stale.push(source);
+    }
+  }
+  return batch;
+}
+
+function toClaim(source: QueuedStep, row: ClaimRow): ClaimedStep {
   return {
+    source,
     task: {
       task_uuid: row.task_uuid,
       namespace: row.namespace,
@@ -124,39 +188,14 @@ export async function claimStep(
   };
 }
 
-interface ClaimRow {
-  step_uuid: string;
-  name: string;
-  attempts: number;
-  max_attempts: number;
-  retryable: boolean;
-  handler_callable: string;
-  task_uuid: string;
-  namespace: string;
-  task_name: string;
-  version: string;
-  context: JsonObject;
-  correlation_id: string;
-  task_state: TaskState;
-  completed_results: Record<string, unknown> | null;
-}
-
 /** Everything needed to record one attempt's outcome. */
 export interface StepOutcomeRecord {
   /** The claim this worker holds. */
   claim: ClaimedStep;
-  /** The step's template (retry policy, successors are derived from `successors`). */
-  template: StepTemplate;
   /** Names of the steps that depend directly on this one. */
   successors: readonly string[];
-  /** The step-queue the message came from. */
-  queue: string;
-  /** The message to delete. */
-  msg_id: number;
   /** The handler's outcome. */
   result: StepResult;
-  /** The worker holding the claim. */
-  workerId: string;
   /** Delay before the next attempt, when this outcome turns out to be retryable. */
   retryDelayMs: (attempts: number) => number;
   /**
@@ -166,13 +205,13 @@ export interface StepOutcomeRecord {
   prepareEvents: (step: StepEventStep) => PreparedEvent[];
 }
 
-/** The recorded outcome. */
+/** The recorded outcome of one step. */
 export interface RecordedOutcome {
   /** The step's new state. */
   state: StepState;
-  /** The task's state after this outcome. */
+  /** The task's state after this group of outcomes. */
   task_state: TaskState;
-  /** Successor steps sent to the queue. */
+  /** Successor steps this outcome released into the queue. */
   enqueued: string[];
   /** When a retry was scheduled, its delay. */
   retry_delay_ms?: number;
@@ -180,146 +219,261 @@ export interface RecordedOutcome {
   events: PreparedEvent[];
 }
 
+interface Planned {
+  record: StepOutcomeRecord;
+  state: StepState;
+  retryable: boolean;
+  retryDelayMs?: number;
+}
+
 /**
- * Records an attempt's outcome in one transaction. Resolves to `null` when the claim was lost
- * (the lease expired and another worker took the step): nothing is written then.
+ * Records a group of outcomes held by `workerId` in one transaction. The result lists, per
+ * record in order, its outcome, or `null` when its claim was lost (the lease expired and
+ * another worker took the step): nothing is written for those.
  *
  * @example
  * ```ts ignore
- * const outcome = await recordOutcome(db, record);
- * if (outcome) for (const event of outcome.events) router.route(event);
+ * const outcomes = await recordOutcomes(db, records, "worker-1");
  * ```
  */
-export function recordOutcome(
+export function recordOutcomes(
   db: Database,
-  record: StepOutcomeRecord,
-): Promise<RecordedOutcome | null> {
-  const { claim, result } = record;
-  const step = claim.step;
+  records: readonly StepOutcomeRecord[],
+  workerId: string,
+): Promise<(RecordedOutcome | null)[]> {
+  const planned = records.map(plan);
+  return db.transaction(async (tx) => {
+    const taskIds = [...new Set(records.map((r) => r.claim.task.task_uuid))].sort();
+    await tx.query(
+      "SELECT 1 FROM tasker.tasks WHERE task_uuid = ANY($1::uuid[]) ORDER BY task_uuid FOR UPDATE",
+      [taskIds],
+    );
+    const written = await writeSteps(tx, planned, workerId);
+    const kept = planned.filter((p) => written.has(p.record.claim.step.step_uuid));
+    const released = await releaseSuccessors(tx, kept);
+    await scheduleRetries(tx, kept);
+    const taskStates = await settleTasks(tx, kept);
+    await deleteMessages(tx, planned);
+    const events = new Map<Planned, PreparedEvent[]>();
+    for (const p of kept) {
+      events.set(p, p.record.prepareEvents({ ...p.record.claim.step, retryable: p.retryable }));
+    }
+    await storeEvents(tx, events);
+    return planned.map((p) => {
+      if (!written.has(p.record.claim.step.step_uuid)) return null;
+      const claim = p.record.claim;
+      const outcome: RecordedOutcome = {
+        state: p.state,
+        task_state: taskStates.get(claim.task.task_uuid) ?? claim.task_state,
+        enqueued: released.get(claim.step.step_uuid) ?? [],
+        events: events.get(p) ?? [],
+      };
+      if (p.retryDelayMs !== undefined) outcome.retry_delay_ms = p.retryDelayMs;
+      return outcome;
+    });
+  });
+}
+
+function plan(record: StepOutcomeRecord): Planned {
+  const { step } = record.claim;
+  const { result } = record;
+  // Retryability is the persisted row's: the template's flag, narrowed by a handler that says
+  // its failure cannot be retried, and bounded by the attempts left.
   const retryable = step.retryable && (result.success || result.error.retryable);
   const state: StepState = result.success
     ? "complete"
     : retryable && step.attempts < step.max_attempts
     ? "waiting_for_retry"
     : "error";
-  const retryDelay = state === "waiting_for_retry" ? record.retryDelayMs(step.attempts) : undefined;
-  const written: StepEventStep = { ...step, retryable };
-  return db.transaction(async (tx) => {
-    const updated = await tx.query(
-      `UPDATE tasker.steps
-          SET state = $3, result = $4::jsonb, error = $5::jsonb, retryable = $6,
-              next_attempt_at = CASE WHEN $7::double precision IS NULL THEN NULL
-                ELSE now() + make_interval(secs => $7::double precision) END,
-              completed_at = CASE WHEN $3 IN ('complete', 'error') THEN now() END,
-              claimed_by = NULL, claim_expires_at = NULL, updated_at = now()
-        WHERE step_uuid = $1::uuid AND claimed_by = $2 AND state = 'in_progress'
-        RETURNING step_uuid`,
-      [
-        step.step_uuid,
-        record.workerId,
-        state,
-        result.success ? JSON.stringify(result.result ?? null) : null,
-        result.success ? null : JSON.stringify({ ...result.error, metadata: result.metadata }),
-        retryable,
-        retryDelay === undefined ? null : retryDelay / 1000,
-      ],
-    );
-    if (updated.length === 0) return null;
-
-    const message = JSON.stringify({ task_uuid: claim.task.task_uuid, step_uuid: step.step_uuid });
-    let enqueued: string[] = [];
-    let taskState: TaskState = claim.task_state;
-    if (state === "complete") {
-      enqueued = await releaseSuccessors(tx, claim.task.task_uuid, record.successors, record.queue);
-      taskState = await countCompletion(tx, claim.task.task_uuid);
-    } else if (state === "waiting_for_retry") {
-      await tx.query(
-        `SELECT pgmq.send($1::text, $2::jsonb, NULL::jsonb,
-                          clock_timestamp() + make_interval(secs => $3::double precision))`,
-        [record.queue, message, retryDelay! / 1000],
-      );
-    } else {
-      const rows = await tx.query<{ state: TaskState }>(
-        `UPDATE tasker.tasks SET state = 'error', completed_at = now(), updated_at = now()
-          WHERE task_uuid = $1::uuid RETURNING state`,
-        [claim.task.task_uuid],
-      );
-      taskState = rows[0]?.state ?? "error";
-    }
-    await tx.query("SELECT pgmq.delete($1::text, $2::bigint)", [record.queue, record.msg_id]);
-
-    const events = record.prepareEvents(written);
-    if (events.length > 0) await storeEvents(tx, claim, events);
-    const outcome: RecordedOutcome = { state, task_state: taskState, enqueued, events };
-    if (retryDelay !== undefined) outcome.retry_delay_ms = retryDelay;
-    return outcome;
-  });
+  const planned: Planned = { record, state, retryable };
+  if (state === "waiting_for_retry") planned.retryDelayMs = record.retryDelayMs(step.attempts);
+  return planned;
 }
 
+async function writeSteps(
+  tx: Queryable,
+  planned: readonly Planned[],
+  workerId: string,
+): Promise<Set<string>> {
+  const rows = await tx.query<{ step_uuid: string }>(
+    `UPDATE tasker.steps s
+        SET state = v.state, result = v.result, error = v.error, retryable = v.retryable,
+            next_attempt_at = CASE WHEN v.delay IS NULL THEN NULL
+              ELSE now() + make_interval(secs => v.delay) END,
+            completed_at = CASE WHEN v.state IN ('complete', 'error') THEN now() END,
+            claimed_by = NULL, claim_expires_at = NULL, updated_at = now()
+       FROM unnest($1::uuid[], $2::text[], $3::jsonb[], $4::jsonb[], $5::bool[],
+                   $6::double precision[]) AS v(step_uuid, state, result, error, retryable, delay)
+      WHERE s.step_uuid = v.step_uuid AND s.claimed_by = $7 AND s.state = 'in_progress'
+      RETURNING s.step_uuid::text AS step_uuid`,
+    [
+      planned.map((p) => p.record.claim.step.step_uuid),
+      planned.map((p) => p.state),
+      planned.map(({ record: { result } }) =>
+        result.success ? JSON.stringify(result.result ?? null) : null
+      ),
+      planned.map(({ record: { result } }) =>
+        result.success ? null : JSON.stringify({ ...result.error, metadata: result.metadata })
+      ),
+      planned.map((p) => p.retryable),
+      planned.map((p) => (p.retryDelayMs === undefined ? null : p.retryDelayMs / 1000)),
+      workerId,
+    ],
+  );
+  return new Set(rows.map((row) => row.step_uuid));
+}
+
+/** Decrements successors' pending counts; sends those reaching zero. Keyed by the releasing step. */
 async function releaseSuccessors(
   tx: Queryable,
-  taskUuid: string,
-  successors: readonly string[],
-  queue: string,
-): Promise<string[]> {
-  if (successors.length === 0) return [];
-  const released = await tx.query<{ step_uuid: string; name: string; state: StepState }>(
-    `UPDATE tasker.steps
-        SET pending_dependencies = pending_dependencies - 1,
-            state = CASE WHEN pending_dependencies = 1 THEN 'enqueued' ELSE state END,
+  kept: readonly Planned[],
+): Promise<Map<string, string[]>> {
+  const tasks: string[] = [];
+  const names: string[] = [];
+  const releasers: string[] = [];
+  for (const p of kept) {
+    if (p.state !== "complete") continue;
+    for (const successor of p.record.successors) {
+      tasks.push(p.record.claim.task.task_uuid);
+      names.push(successor);
+      releasers.push(p.record.claim.step.step_uuid);
+    }
+  }
+  const released = new Map<string, string[]>();
+  if (tasks.length === 0) return released;
+  const releaser = new Map(tasks.map((task, i) => [`${task}/${names[i]}`, releasers[i]!]));
+  const rows = await tx.query<
+    { task_uuid: string; step_uuid: string; name: string; state: StepState }
+  >(
+    `UPDATE tasker.steps s
+        SET pending_dependencies = s.pending_dependencies - v.done,
+            state = CASE WHEN s.pending_dependencies = v.done THEN 'enqueued' ELSE s.state END,
             updated_at = now()
-      WHERE task_uuid = $1::uuid AND name = ANY($2::text[]) AND state = 'pending'
-      RETURNING step_uuid::text AS step_uuid, name, state`,
-    [taskUuid, successors],
+       FROM (SELECT task_uuid, name, count(*)::int AS done
+               FROM unnest($1::uuid[], $2::text[]) AS u(task_uuid, name)
+              GROUP BY task_uuid, name) v
+      WHERE s.task_uuid = v.task_uuid AND s.name = v.name AND s.state = 'pending'
+      RETURNING s.task_uuid::text AS task_uuid, s.step_uuid::text AS step_uuid, s.name, s.state`,
+    [tasks, names],
   );
-  const ready = released.filter((row) => row.state === "enqueued");
-  if (ready.length === 0) return [];
-  await tx.query("SELECT pgmq.send_batch($1::text, $2::jsonb[], clock_timestamp())", [
-    queue,
-    ready.map((row) => JSON.stringify({ task_uuid: taskUuid, step_uuid: row.step_uuid })),
-  ]);
-  return ready.map((row) => row.name);
+  const ready = rows.filter((row) => row.state === "enqueued");
+  if (ready.length === 0) return released;
+  const queueOf = new Map(
+    kept.map((p) => [p.record.claim.task.task_uuid, p.record.claim.source.queue]),
+  );
+  const byQueue = new Map<string, string[]>();
+  for (const row of ready) {
+    const queue = queueOf.get(row.task_uuid)!;
+    const bodies = byQueue.get(queue) ?? [];
+    bodies.push(JSON.stringify({ task_uuid: row.task_uuid, step_uuid: row.step_uuid }));
+    byQueue.set(queue, bodies);
+    // Credit the release to a completed predecessor in this group (for progress reporting).
+    const by = releaser.get(`${row.task_uuid}/${row.name}`)!;
+    released.set(by, [...(released.get(by) ?? []), row.name]);
+  }
+  for (const [queue, bodies] of byQueue) {
+    await tx.query("SELECT pgmq.send_batch($1::text, $2::jsonb[], clock_timestamp())", [
+      queue,
+      bodies,
+    ]);
+  }
+  return released;
 }
 
-async function countCompletion(tx: Queryable, taskUuid: string): Promise<TaskState> {
-  const rows = await tx.query<{ state: TaskState }>(
-    `UPDATE tasker.tasks
-        SET steps_complete = steps_complete + 1,
-            state = CASE WHEN state = 'error' THEN 'error'
-                         WHEN steps_complete + 1 >= step_count THEN 'complete'
-                         ELSE 'in_progress' END,
-            completed_at = CASE WHEN state <> 'error' AND steps_complete + 1 >= step_count
-                                THEN now() ELSE completed_at END,
-            updated_at = now()
-      WHERE task_uuid = $1::uuid
-      RETURNING state`,
-    [taskUuid],
-  );
-  return rows[0]?.state ?? "in_progress";
+async function scheduleRetries(tx: Queryable, kept: readonly Planned[]): Promise<void> {
+  // Retries are rare and each has its own delay; one send per retry keeps it simple.
+  for (const p of kept) {
+    if (p.retryDelayMs === undefined) continue;
+    const { claim } = p.record;
+    await tx.query(
+      `SELECT pgmq.send($1::text, $2::jsonb, NULL::jsonb,
+                        clock_timestamp() + make_interval(secs => $3::double precision))`,
+      [
+        claim.source.queue,
+        JSON.stringify({ task_uuid: claim.task.task_uuid, step_uuid: claim.step.step_uuid }),
+        p.retryDelayMs / 1000,
+      ],
+    );
+  }
 }
 
-async function storeEvents(
+async function settleTasks(
   tx: Queryable,
-  claim: ClaimedStep,
-  events: readonly PreparedEvent[],
-): Promise<void> {
-  const queue = domainEventsQueue(claim.task.namespace);
+  kept: readonly Planned[],
+): Promise<Map<string, TaskState>> {
+  const done = new Map<string, { completed: number; failed: boolean }>();
+  for (const p of kept) {
+    if (p.state === "waiting_for_retry") continue;
+    const id = p.record.claim.task.task_uuid;
+    const entry = done.get(id) ?? { completed: 0, failed: false };
+    if (p.state === "complete") entry.completed++;
+    else entry.failed = true;
+    done.set(id, entry);
+  }
+  const states = new Map<string, TaskState>();
+  if (done.size === 0) return states;
+  const ids = [...done.keys()];
+  const rows = await tx.query<{ task_uuid: string; state: TaskState }>(
+    `UPDATE tasker.tasks t
+        SET steps_complete = t.steps_complete + v.completed,
+            state = CASE WHEN t.state = 'error' OR v.failed THEN 'error'
+                         WHEN t.steps_complete + v.completed >= t.step_count THEN 'complete'
+                         ELSE 'in_progress' END,
+            completed_at = CASE
+              WHEN t.state = 'error' THEN t.completed_at
+              WHEN v.failed OR t.steps_complete + v.completed >= t.step_count THEN now()
+              ELSE t.completed_at END,
+            updated_at = now()
+       FROM unnest($1::uuid[], $2::int[], $3::bool[]) AS v(task_uuid, completed, failed)
+      WHERE t.task_uuid = v.task_uuid
+      RETURNING t.task_uuid::text AS task_uuid, t.state`,
+    [ids, ids.map((id) => done.get(id)!.completed), ids.map((id) => done.get(id)!.failed)],
+  );
+  for (const row of rows) states.set(row.task_uuid, row.state);
+  return states;
+}
+
+async function deleteMessages(tx: Queryable, planned: readonly Planned[]): Promise<void> {
+  const byQueue = new Map<string, number[]>();
+  for (const { record: { claim: { source } } } of planned) {
+    const ids = byQueue.get(source.queue) ?? [];
+    ids.push(source.msg_id);
+    byQueue.set(source.queue, ids);
+  }
+  for (const [queue, ids] of byQueue) {
+    await tx.query("SELECT pgmq.delete($1::text, $2::bigint[])", [queue, ids]);
+  }
+}
+
+async function storeEvents(tx: Queryable, events: Map<Planned, PreparedEvent[]>): Promise<void> {
+  const ids: string[] = [];
+  const tasks: string[] = [];
+  const steps: string[] = [];
+  const names: string[] = [];
+  const modes: string[] = [];
+  const queues: (string | null)[] = [];
+  const envelopes: string[] = [];
+  for (const [p, list] of events) {
+    const { task, step } = p.record.claim;
+    for (const prepared of list) {
+      ids.push(prepared.event.event_id);
+      tasks.push(task.task_uuid);
+      steps.push(step.step_uuid);
+      names.push(prepared.event.event_name);
+      modes.push(prepared.delivery_mode);
+      queues.push(prepared.delivery_mode === "fast" ? null : domainEventsQueue(task.namespace));
+      envelopes.push(JSON.stringify(prepared.event));
+    }
+  }
+  if (ids.length === 0) return;
   await tx.query(
     `INSERT INTO tasker.step_events
        (event_id, task_uuid, step_uuid, event_name, delivery_mode, queue, envelope, sent_at)
-     SELECT e.event_id, $1::uuid, $2::uuid, e.event_name, e.delivery_mode,
-            CASE WHEN e.delivery_mode = 'fast' THEN NULL ELSE $3 END, e.envelope,
-            CASE WHEN e.delivery_mode = 'fast' THEN now() END
-       FROM unnest($4::uuid[], $5::text[], $6::text[], $7::jsonb[])
-         AS e(event_id, event_name, delivery_mode, envelope)`,
-    [
-      claim.task.task_uuid,
-      claim.step.step_uuid,
-      queue,
-      events.map((e) => e.event.event_id),
-      events.map((e) => e.event.event_name),
-      events.map((e) => e.delivery_mode),
-      events.map((e) => JSON.stringify(e.event)),
-    ],
+     SELECT e.event_id, e.task_uuid, e.step_uuid, e.event_name, e.delivery_mode, e.queue,
+            e.envelope, CASE WHEN e.delivery_mode = 'fast' THEN now() END
+       FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[],
+                   $7::jsonb[])
+         AS e(event_id, task_uuid, step_uuid, event_name, delivery_mode, queue, envelope)`,
+    [ids, tasks, steps, names, modes, queues, envelopes],
   );
 }

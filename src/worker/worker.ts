@@ -25,11 +25,12 @@ import { ensureQueue } from "./queues.ts";
 import { retryDelayMs } from "./backoff.ts";
 import {
   type ClaimedStep,
-  claimStep,
+  claimSteps,
+  type QueuedStep,
   type RecordedOutcome,
-  recordOutcome,
   type StepMessage,
 } from "./step_store.ts";
+import { OutcomeCommitter } from "./committer.ts";
 import { failure, type StepResult } from "./types.ts";
 import { uuidv7 } from "../events/uuid.ts";
 import type { JsonObject } from "../events/types.ts";
@@ -143,6 +144,8 @@ export class Worker implements AsyncDisposable {
   #wake: (() => void) | undefined;
   #closing: Promise<void> | undefined;
   #recoveryTimer: ReturnType<typeof setInterval> | undefined;
+  readonly #committer: OutcomeCommitter;
+  readonly #lease: number;
 
   /**
    * Creates a worker; nothing runs until `start()`.
@@ -154,6 +157,8 @@ export class Worker implements AsyncDisposable {
     this.id = options.workerId ?? uuidv7();
     this.#owed = options.owed ?? new OwedEvents();
     this.#concurrency = Math.max(1, options.concurrency ?? 10);
+    this.#lease = options.leaseSeconds ?? 30;
+    this.#committer = new OutcomeCommitter(options.db, this.id);
     const namespaces = options.namespaces ?? options.templates.namespaces();
     this.#queues = namespaces.map(stepQueue);
     const writer = options.writer;
@@ -265,30 +270,56 @@ export class Worker implements AsyncDisposable {
   #stopRequested: AbortSignal | undefined;
 
   async #run(): Promise<void> {
-    const { db } = this.#options;
-    const lease = this.#options.leaseSeconds ?? 30;
     const poll = this.#options.pollIntervalMs ?? 50;
+    // Idle polling backs off from 5 ms to pollIntervalMs; any work, or a wake-up (a local
+    // submit, a released successor, a freed slot), resets it.
+    let idleDelay = Math.min(5, poll);
     while (!this.#stopRequested?.aborted) {
       let started = 0;
       try {
-        for (const queue of this.#queues) {
-          const free = this.#concurrency - this.#inFlight.size;
-          if (free <= 0) break;
-          const messages = await db.query<{ msg_id: number; message: StepMessage }>(
-            "SELECT msg_id, message FROM pgmq.read($1::text, $2::int, $3::int)",
-            [queue, lease, free],
-          );
-          for (const message of messages) {
-            started++;
-            this.#track(this.#process(queue, Number(message.msg_id), message.message, lease));
-          }
-        }
+        started = await this.#claimAndStart();
       } catch (error) {
         this.#stats.errors++;
         console.error(`deno-tasker: worker ${this.id} could not read its queues: ${text(error)}`);
       }
       if (this.#stopRequested?.aborted) break;
-      if (started === 0 || this.#inFlight.size >= this.#concurrency) await this.#sleep(poll);
+      if (started > 0 && this.#inFlight.size < this.#concurrency) {
+        idleDelay = Math.min(5, poll);
+        continue;
+      }
+      const woken = await this.#sleep(this.#inFlight.size >= this.#concurrency ? poll : idleDelay);
+      idleDelay = woken ? Math.min(5, poll) : Math.min(poll, idleDelay * 2);
+    }
+  }
+
+  /** Reads up to the free slots from the queues, claims the steps, starts them. */
+  async #claimAndStart(): Promise<number> {
+    const { db } = this.#options;
+    const messages: QueuedStep[] = [];
+    let free = this.#concurrency - this.#inFlight.size;
+    for (const queue of this.#queues) {
+      if (free <= 0) break;
+      const rows = await db.query<{ msg_id: number; message: StepMessage }>(
+        "SELECT msg_id, message FROM pgmq.read($1::text, $2::int, $3::int)",
+        [queue, this.#lease, free],
+      );
+      for (const row of rows) {
+        messages.push({ queue, msg_id: Number(row.msg_id), message: row.message });
+      }
+      free -= rows.length;
+    }
+    if (messages.length === 0) return 0;
+    const batch = await claimSteps(db, messages, this.id, this.#lease);
+    if (batch.stale.length > 0) await this.#deleteMessages(batch.stale);
+    for (const claim of batch.claimed) this.#track(this.#execute(claim));
+    return batch.claimed.length;
+  }
+
+  async #deleteMessages(messages: readonly QueuedStep[]): Promise<void> {
+    const byQueue = new Map<string, number[]>();
+    for (const m of messages) byQueue.set(m.queue, [...(byQueue.get(m.queue) ?? []), m.msg_id]);
+    for (const [queue, ids] of byQueue) {
+      await this.#options.db.query("SELECT pgmq.delete($1::text, $2::bigint[])", [queue, ids]);
     }
   }
 
@@ -300,34 +331,27 @@ export class Worker implements AsyncDisposable {
     });
   }
 
-  #sleep(ms: number): Promise<void> {
+  /** Sleeps up to `ms`; resolves true when woken early. */
+  #sleep(ms: number): Promise<boolean> {
     return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
+      const timer = setTimeout(() => {
+        this.#wake = undefined;
+        resolve(false);
+      }, ms);
       this.#wake = () => {
         this.#wake = undefined;
-        done();
+        clearTimeout(timer);
+        resolve(true);
       };
     });
   }
 
-  async #process(queue: string, msgId: number, message: StepMessage, lease: number): Promise<void> {
-    const { db, templates, handlers } = this.#options;
+  async #execute(claim: ClaimedStep): Promise<void> {
+    const { templates, handlers } = this.#options;
     try {
-      const claim = await claimStep(db, message, this.id, lease);
-      if (claim === "stale") {
-        await db.query("SELECT pgmq.delete($1::text, $2::bigint)", [queue, msgId]);
-        return;
-      }
-      if (claim === "busy") return;
       const template = templates.require(claim.task.namespace, claim.task.name, claim.task.version);
       const stepTemplate = template.steps.find((s) => s.name === claim.step.name);
-      if (!stepTemplate) {
-        throw new WorkerConfigError(`template has no step ${claim.step.name}`);
-      }
+      if (!stepTemplate) throw new WorkerConfigError(`template has no step ${claim.step.name}`);
       const graph = stepGraph(template);
       const dependencyResults: Record<string, unknown> = {};
       for (const ancestor of graph.ancestors.get(stepTemplate.name) ?? []) {
@@ -354,7 +378,9 @@ export class Worker implements AsyncDisposable {
         const timeoutMs = stepTemplate.timeout_seconds === undefined
           ? undefined
           : stepTemplate.timeout_seconds * 1000;
-        result = await runHandler(handler, ctx, timeoutMs === undefined ? {} : { timeoutMs });
+        result = storable(
+          await runHandler(handler, ctx, timeoutMs === undefined ? {} : { timeoutMs }),
+        );
       } catch (error) {
         result = failure(text(error), { errorType: errorName(error), retryable: false });
       }
@@ -363,14 +389,10 @@ export class Worker implements AsyncDisposable {
       if (elapsed > this.#stats.handler_ms_max) this.#stats.handler_ms_max = elapsed;
 
       const random = this.#options.random ?? Math.random;
-      const outcome = await recordOutcome(db, {
+      const outcome = await this.#committer.record({
         claim,
-        template: stepTemplate,
         successors: graph.successors.get(stepTemplate.name) ?? [],
-        queue,
-        msg_id: msgId,
         result,
-        workerId: this.id,
         retryDelayMs: (attempts) => retryDelayMs(stepTemplate.retry, attempts, random),
         prepareEvents: (step) =>
           this.#pipeline.prepare({
@@ -389,6 +411,7 @@ export class Worker implements AsyncDisposable {
       else this.#stats.failed++;
       if (outcome.state === "waiting_for_retry") this.#stats.retried++;
       for (const prepared of outcome.events) this.router.route(prepared);
+      if (outcome.enqueued.length > 0) this.#wake?.();
       for (const listener of this.#listeners) {
         try {
           listener(claim, outcome);
@@ -400,7 +423,11 @@ export class Worker implements AsyncDisposable {
       // The message stays in the queue and becomes visible again after its lease: the step is
       // retried by whichever worker reads it next (at least once, never twice at once).
       this.#stats.errors++;
-      console.error(`deno-tasker: step message ${msgId} on ${queue} failed: ${text(error)}`);
+      console.error(
+        `deno-tasker: step ${claim.step.name} of task ${claim.task.task_uuid} failed in the worker: ${
+          text(error)
+        }`,
+      );
     }
   }
 
@@ -455,4 +482,24 @@ function text(error: unknown): string {
 
 function errorName(error: unknown): string {
   return error instanceof Error ? error.name : "Error";
+}
+
+/**
+ * A result the database can store: a result that is not JSON (a BigInt, a cycle) or holds a NUL
+ * character becomes a non-retryable failure saying so, instead of failing the whole group.
+ */
+function storable(result: StepResult): StepResult {
+  try {
+    const json = JSON.stringify(result.success ? result.result ?? null : result.error) ?? "null";
+    if (!json.includes("\\u0000")) return result;
+    return failure("the step result contains a NUL character (\\u0000), which jsonb cannot store", {
+      errorType: "InvalidStepResult",
+      retryable: false,
+    });
+  } catch (error) {
+    return failure(`the step result is not JSON: ${text(error)}`, {
+      errorType: "InvalidStepResult",
+      retryable: false,
+    });
+  }
 }

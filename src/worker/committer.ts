@@ -1,0 +1,114 @@
+/**
+ * Group commit for step outcomes. Handlers finish one by one; their outcomes wait here and are
+ * recorded together, one transaction per group, with at most one transaction in flight. Under
+ * load the groups grow by themselves (everything that finished during the previous transaction
+ * forms the next group), so the cost per step falls as throughput rises; when idle, a lone
+ * outcome is written after one macrotask turn.
+ *
+ * @module
+ */
+
+import type { Database } from "../durable/database.ts";
+import { type RecordedOutcome, recordOutcomes, type StepOutcomeRecord } from "./step_store.ts";
+
+interface Waiting {
+  record: StepOutcomeRecord;
+  resolve: (outcome: RecordedOutcome | null) => void;
+  reject: (error: unknown) => void;
+}
+
+/** Tuning of the {@link OutcomeCommitter}. */
+export interface CommitterOptions {
+  /** Most outcomes per transaction. Default 200. */
+  maxGroup?: number;
+  /** Attempts per group when the database fails (with backoff between). Default 5. */
+  attempts?: number;
+}
+
+/**
+ * Records outcomes in groups.
+ *
+ * @example
+ * ```ts ignore
+ * const committer = new OutcomeCommitter(db, workerId);
+ * const outcome = await committer.record(record);
+ * ```
+ */
+export class OutcomeCommitter {
+  readonly #db: Database;
+  readonly #workerId: string;
+  readonly #maxGroup: number;
+  readonly #attempts: number;
+  #waiting: Waiting[] = [];
+  #flushing: Promise<void> | undefined;
+  #groups = 0;
+  #recorded = 0;
+
+  /**
+   * Creates a committer for one worker.
+   *
+   * @param db the task engine's database
+   * @param workerId the worker whose claims are recorded
+   * @param options group size and retry attempts
+   */
+  constructor(db: Database, workerId: string, options: CommitterOptions = {}) {
+    this.#db = db;
+    this.#workerId = workerId;
+    this.#maxGroup = Math.max(1, options.maxGroup ?? 200);
+    this.#attempts = Math.max(1, options.attempts ?? 5);
+  }
+
+  /** Transactions committed and outcomes recorded so far (mean group size = recorded / groups). */
+  stats(): { groups: number; recorded: number } {
+    return { groups: this.#groups, recorded: this.#recorded };
+  }
+
+  /**
+   * Queues an outcome; resolves once its group is committed (`null`: the claim was lost).
+   * Rejects when the database failed every attempt: the step's message then becomes visible
+   * again after its lease, and the step runs again.
+   */
+  record(record: StepOutcomeRecord): Promise<RecordedOutcome | null> {
+    return new Promise((resolve, reject) => {
+      this.#waiting.push({ record, resolve, reject });
+      // A macrotask turn lets handlers finishing in the same tick join the first group.
+      this.#flushing ??= new Promise<void>((done) => setTimeout(done, 0)).then(() => this.#drain());
+    });
+  }
+
+  /** Resolves when nothing is waiting or being written. */
+  async idle(): Promise<void> {
+    while (this.#flushing) await this.#flushing;
+  }
+
+  async #drain(): Promise<void> {
+    try {
+      while (this.#waiting.length > 0) {
+        const group = this.#waiting.splice(0, this.#maxGroup);
+        await this.#commit(group);
+      }
+    } finally {
+      this.#flushing = undefined;
+    }
+  }
+
+  async #commit(group: Waiting[]): Promise<void> {
+    let lastError: unknown;
+    for (let attempt = 1; attempt <= this.#attempts; attempt++) {
+      try {
+        const outcomes = await recordOutcomes(this.#db, group.map((w) => w.record), this.#workerId);
+        this.#groups++;
+        this.#recorded += outcomes.filter((o) => o !== null).length;
+        group.forEach((w, i) => w.resolve(outcomes[i] ?? null));
+        return;
+      } catch (error) {
+        lastError = error;
+        if (attempt < this.#attempts) {
+          const delay = Math.min(2000, 25 * 2 ** attempt) * (0.5 + Math.random() / 2);
+          await new Promise((resolve) => setTimeout(resolve, delay));
+        }
+      }
+    }
+    for (const w of group) w.reject(lastError);
+  }
+}

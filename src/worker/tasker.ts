@@ -1,0 +1,281 @@
+/**
+ * The composition root: one call opens the database, the process's single DurableWriter (its own
+ * small pool on a server, the same PGlite instance when embedded), the in-process EventBus with
+ * its actor system, the registries, and a Worker — wired so that owed durable events are marked
+ * sent in the writer's transaction and recovered after a crash.
+ *
+ * @module
+ */
+
+import { EventBus } from "../bus/event_bus.ts";
+import type { EventBusOptions } from "../bus/types.ts";
+import type { SubscriberRegistry } from "../bus/subscriber_registry.ts";
+import type { Database } from "../durable/database.ts";
+import { builtinMigrations, migrate } from "../durable/migrations.ts";
+import { openDatabase } from "../durable/open.ts";
+import { openPostgres } from "../durable/postgres.ts";
+import { DurableWriter } from "../durable/writer.ts";
+import type { DurableWriterTuning } from "../durable/writer_types.ts";
+import { readEnv } from "../env.ts";
+import { PublisherRegistry } from "../events/publisher_registry.ts";
+import { TemplateRegistry } from "../template/registry.ts";
+import { allPublisherNames } from "../template/registry.ts";
+import { HandlerRegistry } from "./handler_registry.ts";
+import { OwedEvents } from "./owed_events.ts";
+import { taskEngineMigration } from "./schema.ts";
+import { submitTask, type SubmittedTask, type TaskRequest } from "./submit.ts";
+import { type TaskStatus, taskStatus, waitForTask } from "./task_status.ts";
+import { Worker, type WorkerOptions } from "./worker.ts";
+
+/** Every migration the framework needs: PGMQ, the `tasker` schema and the task engine. */
+export const taskerMigrations: typeof builtinMigrations = [
+  ...builtinMigrations,
+  taskEngineMigration,
+];
+
+/** Where the data lives. */
+export interface TaskerDatabaseOptions {
+  /** PostgreSQL URL; default `DATABASE_URL`, else embedded PGlite. */
+  url?: string;
+  /** PGlite data directory; default `TASKER_DATA_DIR`, else in memory. */
+  dataDir?: string;
+  /** Pool size of the task engine's pool on a server. Default 10. */
+  poolSize?: number;
+  /** Pool size of the durable writer's own pool on a server. Default 4. */
+  writerPoolSize?: number;
+}
+
+/** Options of {@link Tasker.open}. */
+export interface TaskerOptions extends
+  Pick<
+    WorkerOptions,
+    "namespaces" | "concurrency" | "pollIntervalMs" | "leaseSeconds" | "recovery" | "workerId"
+  > {
+  /** Templates: a registry, or a directory to load. */
+  templates: TemplateRegistry | string;
+  /** Handlers by callable. Default an empty registry (register before `start`). */
+  handlers?: HandlerRegistry;
+  /** Custom publishers. */
+  publishers?: PublisherRegistry;
+  /** Class-style subscribers, started on the bus at open. */
+  subscribers?: SubscriberRegistry;
+  /** Where the data lives, or an open database (not closed by the Tasker). */
+  database?: TaskerDatabaseOptions | Database;
+  /** Batching, buffer and retry tuning of the durable writer. */
+  writer?: DurableWriterTuning;
+  /** Defaults for bus subscribers. */
+  bus?: EventBusOptions;
+  /** Start the worker at once. Default true. */
+  startWorker?: boolean;
+}
+
+/**
+ * A running deno-tasker process: database, writer, bus, registries and worker.
+ *
+ * @example
+ * ```ts ignore
+ * import { Tasker } from "./tasker.ts";
+ * import { registerExamples } from "../../templates/mod.ts";
+ * await using tasker = await Tasker.open({ templates: "./templates" });
+ * registerExamples(tasker.handlers, tasker.publishers);
+ * await tasker.start();
+ * const task = await tasker.submit({
+ *   namespace: "linear_workflow",
+ *   name: "mathematical_sequence",
+ *   context: { even_number: 6 },
+ * });
+ * const done = await tasker.waitFor(task.task_uuid);
+ * console.log(done.steps.linear_step_4?.result); // 69
+ * ```
+ */
+export class Tasker implements AsyncDisposable {
+  /** The task engine's database. */
+  readonly db: Database;
+  /** Templates this process runs. */
+  readonly templates: TemplateRegistry;
+  /** Handlers by callable. */
+  readonly handlers: HandlerRegistry;
+  /** Custom publishers by name. */
+  readonly publishers: PublisherRegistry;
+  /** The in-process bus for fast and broadcast events. */
+  readonly bus: EventBus;
+  /** The process's one DurableWriter. */
+  readonly writer: DurableWriter;
+  /** The step worker. */
+  readonly worker: Worker;
+  /** Owed-event bookkeeping shared by the worker and the writer. */
+  readonly owed: OwedEvents;
+  readonly #ownedDatabases: Database[];
+  readonly #subscribers: SubscriberRegistry | undefined;
+  #closing: Promise<void> | undefined;
+
+  private constructor(parts: {
+    db: Database;
+    templates: TemplateRegistry;
+    handlers: HandlerRegistry;
+    publishers: PublisherRegistry;
+    bus: EventBus;
+    writer: DurableWriter;
+    worker: Worker;
+    owed: OwedEvents;
+    ownedDatabases: Database[];
+    subscribers: SubscriberRegistry | undefined;
+  }) {
+    this.db = parts.db;
+    this.templates = parts.templates;
+    this.handlers = parts.handlers;
+    this.publishers = parts.publishers;
+    this.bus = parts.bus;
+    this.writer = parts.writer;
+    this.worker = parts.worker;
+    this.owed = parts.owed;
+    this.#ownedDatabases = parts.ownedDatabases;
+    this.#subscribers = parts.subscribers;
+  }
+
+  /**
+   * Opens everything (and migrates); starts the worker unless `startWorker: false`.
+   *
+   * @throws {DatabaseUnavailableError} when the database cannot be reached
+   * @throws {TemplateValidationError} when a template directory does not load
+   * @throws {MissingHandlersError} when starting the worker and a step has no handler
+   */
+  static async open(options: TaskerOptions): Promise<Tasker> {
+    const templates = typeof options.templates === "string"
+      ? await TemplateRegistry.fromDir(options.templates)
+      : options.templates;
+    const owned: Database[] = [];
+    const given = isDatabase(options.database) ? options.database : undefined;
+    const settings = isDatabase(options.database) ? {} : options.database ?? {};
+    let db: Database;
+    let writerDb: Database;
+    try {
+      if (given) {
+        db = given;
+        await migrate(db, taskerMigrations);
+        writerDb = db;
+      } else {
+        db = await openDatabase({ ...settings, migrate: false });
+        owned.push(db);
+        await migrate(db, taskerMigrations);
+        const url = settings.url ?? readEnv("DATABASE_URL");
+        // On a server the writer gets its own small pool, so step transactions and event
+        // batches never queue behind each other; PGlite is one connection shared by both.
+        writerDb = db.kind === "postgres" && url !== undefined
+          ? await openPostgres({ url, poolSize: settings.writerPoolSize ?? 4 })
+          : db;
+        if (writerDb !== db) owned.push(writerDb);
+      }
+    } catch (error) {
+      await Promise.allSettled(owned.map((d) => d.close()));
+      throw error;
+    }
+    const handlers = options.handlers ?? new HandlerRegistry();
+    const publishers = options.publishers ?? new PublisherRegistry();
+    const owed = new OwedEvents();
+    const writer = new DurableWriter({
+      ...options.writer,
+      db: writerDb,
+      onCommitted: owed.markSent,
+    });
+    const bus = new EventBus(options.bus);
+    options.subscribers?.startAll(bus);
+    const worker = new Worker({
+      db,
+      templates,
+      handlers,
+      publishers,
+      bus,
+      writer,
+      owed,
+      namespaces: options.namespaces,
+      concurrency: options.concurrency,
+      pollIntervalMs: options.pollIntervalMs,
+      leaseSeconds: options.leaseSeconds,
+      recovery: options.recovery,
+      workerId: options.workerId,
+    });
+    const tasker = new Tasker({
+      db,
+      templates,
+      handlers,
+      publishers,
+      bus,
+      writer,
+      worker,
+      owed,
+      ownedDatabases: owned,
+      subscribers: options.subscribers,
+    });
+    if (options.startWorker !== false) {
+      try {
+        await tasker.start();
+      } catch (error) {
+        await tasker.close();
+        throw error;
+      }
+    }
+    return tasker;
+  }
+
+  /**
+   * Validates handlers and publishers against the templates and starts the worker. A publisher
+   * a template names but nobody registered is reported once; at run time it falls back to the
+   * default publisher (counted).
+   */
+  async start(): Promise<void> {
+    const missing = this.publishers.validateRequired(allPublisherNames(this.templates.list()));
+    if (missing.length > 0) {
+      console.warn(
+        `deno-tasker: templates name publishers that are not registered (the default publisher will be used): ${
+          missing.join(", ")
+        }`,
+      );
+    }
+    await this.worker.start();
+  }
+
+  /** Submits a task and wakes the local worker. */
+  async submit(request: TaskRequest): Promise<SubmittedTask> {
+    const task = await submitTask(this.db, this.templates, request);
+    this.worker.wake();
+    return task;
+  }
+
+  /** A task's status, steps and fired events. */
+  status(taskUuid: string): Promise<TaskStatus> {
+    return taskStatus(this.db, taskUuid);
+  }
+
+  /** Waits until a task is complete or in error. */
+  waitFor(taskUuid: string, options: { timeoutMs?: number } = {}): Promise<TaskStatus> {
+    return waitForTask(this.db, taskUuid, options);
+  }
+
+  /**
+   * Graceful shutdown, in dependency order: stop claiming and let in-flight steps finish, drain
+   * subscriber mailboxes, flush the durable writer, close the pools. Idempotent.
+   */
+  close(options: { deadlineMs?: number } = {}): Promise<void> {
+    this.#closing ??= this.#shutdown(options.deadlineMs ?? 10_000);
+    return this.#closing;
+  }
+
+  /** Same as `close()`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  async #shutdown(deadlineMs: number): Promise<void> {
+    await this.worker.close({ deadlineMs });
+    await this.#subscribers?.stopAll();
+    await this.bus.close({ deadlineMs });
+    await this.writer.close({ deadlineMs });
+    for (const db of this.#ownedDatabases.reverse()) await db.close();
+  }
+}
+
+function isDatabase(value: unknown): value is Database {
+  return typeof value === "object" && value !== null &&
+    typeof (value as Database).transaction === "function";
+}
