@@ -97,3 +97,79 @@ export function registerExamples(handlers: HandlerRegistry, publishers: Publishe
   handlers.registerAll(exampleHandlers);
   for (const publisher of examplePublishers) publishers.register(publisher);
 }
+
+/** A task request for one example template, with a line saying what it shows. */
+export interface ExampleRequest {
+  /** Template namespace. */
+  namespace: string;
+  /** Template name. */
+  name: string;
+  /** The task context. */
+  context: Record<string, unknown>;
+  /** What running it demonstrates. */
+  shows: string;
+}
+
+/**
+ * One request per example template: what `deno task start` runs.
+ *
+ * @example
+ * ```ts
+ * import { exampleRequests } from "./mod.ts";
+ * exampleRequests.map((r) => `${r.namespace}/${r.name}`);
+ * ```
+ */
+export const exampleRequests: readonly ExampleRequest[] = Object.freeze([
+  {
+    namespace: "linear_workflow",
+    name: "mathematical_sequence",
+    context: { even_number: 6 },
+    shows: "a chain: 6 → 36 → 46 → 138 → 69",
+  },
+  {
+    namespace: "diamond_workflow",
+    name: "parallel_computation",
+    context: { even_number: 6 },
+    shows: "two branches in parallel joined: 66.5",
+  },
+  {
+    namespace: "tree_workflow",
+    name: "hierarchical_tree",
+    context: { even_number: 6 },
+    shows: "a tree converging, exact big integers (6^64)",
+  },
+  {
+    namespace: "mixed_dag_workflow",
+    name: "complex_dag",
+    context: { even_number: 6 },
+    shows: "a mixed DAG, exact big integers",
+  },
+  {
+    namespace: "order_fulfillment",
+    name: "business_workflow",
+    context: {
+      customer: { id: "CUST-42", name: "Ada Lovelace", email: "ada@example.com" },
+      items: [
+        { sku: "WIDGET-1", quantity: 2, price: 29.99 },
+        { sku: "GADGET-7", quantity: 1, price: 149.99 },
+      ],
+      payment: { method: "credit_card", token: "tok_visa" },
+      shipping: { method: "express", address: "12 Analytical Row, London" },
+    },
+    shows: "a business workflow with exact money: total 209.97",
+  },
+  {
+    namespace: "domain_events",
+    name: "domain_event_publishing",
+    context: {
+      order_id: "ORD-1001",
+      customer_id: "CUST-42",
+      amount: 99.5,
+      items: [{ sku: "BOOK-1", quantity: 2 }],
+      simulate_failure: "retryable",
+    },
+    shows: "every delivery mode; a retryable payment failure, then success on retry",
+  },
+]);
+
+export default registerExamples;

@@ -13,6 +13,7 @@ import type { SubscriberRegistry } from "../bus/subscriber_registry.ts";
 import type { Database } from "../durable/database.ts";
 import { builtinMigrations, migrate } from "../durable/migrations.ts";
 import { openDatabase } from "../durable/open.ts";
+import { openPglite } from "../durable/pglite.ts";
 import { openPostgres } from "../durable/postgres.ts";
 import { DurableWriter } from "../durable/writer.ts";
 import type { DurableWriterTuning } from "../durable/writer_types.ts";
@@ -43,6 +44,8 @@ export interface TaskerDatabaseOptions {
   poolSize?: number;
   /** Pool size of the durable writer's own pool on a server. Default 4. */
   writerPoolSize?: number;
+  /** Use embedded PGlite even when `DATABASE_URL` is set. */
+  embedded?: boolean;
 }
 
 /** Options of {@link Tasker.open}. */
@@ -155,10 +158,12 @@ export class Tasker implements AsyncDisposable {
         await migrate(db, taskerMigrations);
         writerDb = db;
       } else {
-        db = await openDatabase({ ...settings, migrate: false });
+        db = settings.embedded
+          ? await openPglite({ dataDir: settings.dataDir ?? readEnv("TASKER_DATA_DIR") })
+          : await openDatabase({ ...settings, migrate: false });
         owned.push(db);
         await migrate(db, taskerMigrations);
-        const url = settings.url ?? readEnv("DATABASE_URL");
+        const url = settings.embedded ? undefined : settings.url ?? readEnv("DATABASE_URL");
         // On a server the writer gets its own small pool, so step transactions and event
         // batches never queue behind each other; PGlite is one connection shared by both.
         writerDb = db.kind === "postgres" && url !== undefined

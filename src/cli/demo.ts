@@ -1,0 +1,154 @@
+/**
+ * The demo behind `deno task start`: the example workflows end to end on the embedded database,
+ * with the logging and metrics actors subscribed, a live progress line, each task's result and a
+ * summary of the events that fired on each path.
+ *
+ * @module
+ */
+
+import { createLoggingSubscriber } from "../../actors/logging.ts";
+import { createMetricsSubscriber } from "../../actors/metrics.ts";
+import { SubscriberRegistry } from "../bus/subscriber_registry.ts";
+import { databaseHealth, describeDatabase } from "../durable/open.ts";
+import { type TaskTemplate } from "../template/types.ts";
+import { Tasker } from "../worker/tasker.ts";
+import type { TaskStatus } from "../worker/task_status.ts";
+import { exampleRequests, registerExamples } from "../../templates/mod.ts";
+
+/** Options of {@link runDemo}. */
+export interface DemoOptions {
+  /** The templates directory. */
+  templatesDir: string;
+  /** Where lines go. Default `console.log`. */
+  print?: (line: string) => void;
+  /** Rewrites the progress line in place (a terminal). Default: only the final line. */
+  live?: boolean;
+}
+
+/** What the demo ran. */
+export interface DemoReport {
+  /** Each task's final status, in request order. */
+  tasks: TaskStatus[];
+  /** Fast events the metrics actor counted. */
+  fastEvents: number;
+  /** Durable events written to PGMQ. */
+  durableEvents: number;
+}
+
+/**
+ * Runs one task of every example template and prints what happened.
+ *
+ * @example
+ * ```ts ignore
+ * import { runDemo } from "./demo.ts";
+ * const report = await runDemo({ templatesDir: "./templates" });
+ * ```
+ */
+export async function runDemo(options: DemoOptions): Promise<DemoReport> {
+  const print = options.print ?? ((line: string) => console.log(line));
+  const logLines: string[] = [];
+  const metrics = createMetricsSubscriber();
+  const subscribers = new SubscriberRegistry()
+    .register(createLoggingSubscriber({ sink: (line) => logLines.push(line) }))
+    .register(metrics);
+  await using tasker = await Tasker.open({
+    templates: options.templatesDir,
+    database: { embedded: true },
+    subscribers,
+    startWorker: false,
+    concurrency: 20,
+  });
+  registerExamples(tasker.handlers, tasker.publishers);
+
+  const health = await databaseHealth(tasker.db);
+  print(
+    `database: ${describeDatabase(tasker.db)} — ${health.ok ? "healthy" : "UNHEALTHY"}` +
+      (health.pgmq_version ? `, pgmq ${health.pgmq_version}` : "") +
+      `, ${health.latency_ms} ms` + (health.error ? ` (${health.error})` : ""),
+  );
+  const templates = tasker.templates.list();
+  print(`templates: ${templates.length} loaded from ${options.templatesDir}`);
+  for (const template of templates) print(`  ${describeTemplate(template)}`);
+
+  await tasker.start();
+  const submitted = [];
+  let totalSteps = 0;
+  for (const request of exampleRequests) {
+    const task = await tasker.submit(request);
+    submitted.push(task);
+    totalSteps += task.step_count;
+  }
+  print(`running ${submitted.length} tasks (${totalSteps} steps):`);
+  let stepsDone = 0;
+  const progress = () => {
+    const router = tasker.worker.routerStats();
+    const fast = router.fast_routed + router.broadcast_routed;
+    const durable = router.durable_routed + router.broadcast_routed;
+    return `  steps ${stepsDone}/${totalSteps} · events fast ${fast} · durable ${durable}`;
+  };
+  const encoder = new TextEncoder();
+  const stop = tasker.worker.onOutcome((_, outcome) => {
+    if (outcome.state === "complete" || outcome.state === "error") stepsDone++;
+    if (options.live) Deno.stdout.writeSync(encoder.encode(`\r${progress()}`));
+  });
+  const finished: TaskStatus[] = [];
+  for (const task of submitted) {
+    finished.push(await tasker.waitFor(task.task_uuid, { timeoutMs: 60_000 }));
+  }
+  stop();
+  await tasker.bus.close({ deadlineMs: 5000 });
+  await tasker.writer.flush();
+  if (options.live) Deno.stdout.writeSync(encoder.encode(`\r${progress()}\n`));
+  else print(progress());
+
+  print("results:");
+  for (const [index, status] of finished.entries()) {
+    print(`  ${status.namespace}/${status.name}: ${status.status} — ${summarise(status)}`);
+    print(`    shows: ${exampleRequests[index]!.shows}`);
+  }
+  const durableCounts = new Map<string, number>();
+  const fastCounts = new Map<string, number>();
+  for (const status of finished) {
+    for (const event of status.events) {
+      if (event.delivery_mode !== "durable") bump(fastCounts, event.event_name);
+      if (event.delivery_mode !== "fast") bump(durableCounts, event.event_name);
+    }
+  }
+  const snapshot = metrics.snapshot();
+  print("events:");
+  print(`  fast (in-process bus): ${formatCounts(fastCounts)}`);
+  print(`  durable (PGMQ {namespace}_domain_events): ${formatCounts(durableCounts)}`);
+  print(
+    `  metrics actor: ${snapshot.events_received} received, ${snapshot.success_events} success, ${snapshot.failure_events} failure`,
+  );
+  print(`  logging actor: ${logLines.length} lines, e.g. ${logLines[0] ?? "(none)"}`);
+  const durableEvents = [...durableCounts.values()].reduce((a, b) => a + b, 0);
+  return { tasks: finished, fastEvents: snapshot.events_received, durableEvents };
+}
+
+function describeTemplate(template: TaskTemplate): string {
+  const events = template.steps.reduce((n, s) => n + s.publishes_events.length, 0);
+  return `${template.namespace_name}/${template.name}@${template.version}: ${template.steps.length} steps, ${events} declared events`;
+}
+
+function summarise(status: TaskStatus): string {
+  const steps = Object.entries(status.steps);
+  const failed = steps.find(([, s]) => s.state === "error");
+  if (failed) return `${failed[0]} failed: ${String(failed[1].error?.message ?? "error")}`;
+  const [lastName, last] = steps[steps.length - 1]!;
+  const retried = steps.filter(([, s]) => s.attempts > 1).map(([name, s]) =>
+    `${name} ×${s.attempts}`
+  );
+  const value = typeof last.result === "object" ? JSON.stringify(last.result) : String(last.result);
+  return `${lastName} = ${value.length > 80 ? `${value.slice(0, 77)}...` : value}` +
+    (retried.length > 0 ? ` (attempts: ${retried.join(", ")})` : "");
+}
+
+function bump(counts: Map<string, number>, name: string): void {
+  counts.set(name, (counts.get(name) ?? 0) + 1);
+}
+
+function formatCounts(counts: Map<string, number>): string {
+  if (counts.size === 0) return "none";
+  return [...counts].map(([name, n]) => `${name} ×${n}`).join(", ");
+}
