@@ -1,0 +1,122 @@
+/**
+ * `tasker run`, `tasker submit` and `tasker status`.
+ *
+ * @module
+ */
+
+import { TemplateRegistry } from "../template/registry.ts";
+import { submitTask } from "../worker/submit.ts";
+import { type TaskStatus, taskStatus } from "../worker/task_status.ts";
+import { Tasker } from "../worker/tasker.ts";
+import { intFlag, parseArgs, UsageError } from "./args.ts";
+import {
+  DEFAULT_HANDLERS_MODULE,
+  DEFAULT_TEMPLATES_DIR,
+  loadHandlersModule,
+  openCliDatabase,
+  parseContext,
+  parseTemplateRef,
+  wantsJson,
+  warnIfEphemeral,
+} from "./setup.ts";
+
+/** The JSON `tasker run --json` prints. */
+export interface RunReport {
+  /** The task's UUID. */
+  task_uuid: string;
+  /** Its final state. */
+  status: TaskStatus["status"];
+  /** Each step's state, attempts, result and error. */
+  steps: Record<string, { state: string; attempts: number; result: unknown; error: unknown }>;
+  /** The events its steps fired. */
+  events: { event_name: string; delivery_mode: string; event_id: string }[];
+}
+
+/** `{task_uuid, status, steps, events}` from a status. */
+export function runReport(status: TaskStatus): RunReport {
+  return {
+    task_uuid: status.task_uuid,
+    status: status.status,
+    steps: status.steps,
+    events: status.events.map((e) => ({
+      event_name: e.event_name,
+      delivery_mode: e.delivery_mode,
+      event_id: e.event_id,
+    })),
+  };
+}
+
+/**
+ * `run <namespace>/<name>[@version] --context <json> [--json]`: submits a task and runs it to
+ * the end with an in-process worker. Exit code 0 when it completes, 1 when it ends in error.
+ */
+export async function runCommand(args: string[]): Promise<number> {
+  const parsed = parseArgs(args, ["context", "templates", "handlers", "timeout"], ["json"]);
+  const ref = parseTemplateRef(parsed.positionals[0]);
+  const context = parseContext(parsed.values.context);
+  const register = await loadHandlersModule(parsed.values.handlers ?? DEFAULT_HANDLERS_MODULE);
+  await using tasker = await Tasker.open({
+    templates: parsed.values.templates ?? DEFAULT_TEMPLATES_DIR,
+    startWorker: false,
+    namespaces: [ref.namespace],
+    pollIntervalMs: 20,
+  });
+  register(tasker.handlers, tasker.publishers);
+  const task = await tasker.submit({ ...ref, context });
+  await tasker.start();
+  const done = await tasker.waitFor(task.task_uuid, {
+    timeoutMs: intFlag(parsed, "timeout", 60_000),
+  });
+  await tasker.writer.flush();
+  const status = await tasker.status(task.task_uuid);
+  if (wantsJson(parsed)) console.log(JSON.stringify(runReport(status)));
+  else printStatus(status);
+  return done.status === "complete" ? 0 : 1;
+}
+
+/** `submit <namespace>/<name>[@version] --context <json>`: prints the new task's UUID. */
+export async function submitCommand(args: string[]): Promise<number> {
+  const parsed = parseArgs(args, ["context", "templates"], ["json"]);
+  const ref = parseTemplateRef(parsed.positionals[0]);
+  const context = parseContext(parsed.values.context);
+  const templates = await TemplateRegistry.fromDir(
+    parsed.values.templates ?? DEFAULT_TEMPLATES_DIR,
+  );
+  warnIfEphemeral("submit");
+  await using db = await openCliDatabase();
+  const task = await submitTask(db, templates, { ...ref, context });
+  console.log(wantsJson(parsed) ? JSON.stringify(task) : task.task_uuid);
+  return 0;
+}
+
+/** `status <task_uuid> [--json]`. */
+export async function statusCommand(args: string[]): Promise<number> {
+  const parsed = parseArgs(args, [], ["json"]);
+  const taskUuid = parsed.positionals[0];
+  if (!taskUuid) throw new UsageError("status needs a task UUID");
+  warnIfEphemeral("status");
+  await using db = await openCliDatabase();
+  const status = await taskStatus(db, taskUuid);
+  if (wantsJson(parsed)) console.log(JSON.stringify(runReport(status)));
+  else printStatus(status);
+  return 0;
+}
+
+function printStatus(status: TaskStatus): void {
+  console.log(
+    `task ${status.task_uuid} ${status.namespace}/${status.name}@${status.version}: ${status.status}`,
+  );
+  for (const [name, step] of Object.entries(status.steps)) {
+    const detail = step.state === "complete"
+      ? `= ${JSON.stringify(step.result)}`
+      : step.error
+      ? `: ${String(step.error.message ?? JSON.stringify(step.error))}`
+      : "";
+    console.log(
+      `  ${name.padEnd(24)} ${step.state.padEnd(17)} attempts ${step.attempts} ${detail}`,
+    );
+  }
+  for (const event of status.events) {
+    console.log(`  event ${event.event_name} (${event.delivery_mode}) ${event.event_id}`);
+  }
+}
