@@ -52,7 +52,13 @@ export interface TaskerDatabaseOptions {
 export interface TaskerOptions extends
   Pick<
     WorkerOptions,
-    "namespaces" | "concurrency" | "pollIntervalMs" | "leaseSeconds" | "recovery" | "workerId"
+    | "namespaces"
+    | "concurrency"
+    | "pollIntervalMs"
+    | "leaseSeconds"
+    | "recovery"
+    | "workerId"
+    | "random"
   > {
   /** Templates: a registry, or a directory to load. */
   templates: TemplateRegistry | string;
@@ -199,6 +205,7 @@ export class Tasker implements AsyncDisposable {
       leaseSeconds: options.leaseSeconds,
       recovery: options.recovery,
       workerId: options.workerId,
+      random: options.random,
     });
     const tasker = new Tasker({
       db,
