@@ -41,6 +41,10 @@ dbTest("a failing step is retried with backoff until it succeeds", async (db) =>
   });
   handlers.register("test.after", (ctx) => success(`after ${ctx.dependency("wobble")}`));
   await using tasker = await openTasker(db, [template], { handlers, random: () => 0 });
+  const delays: number[] = [];
+  tasker.worker.onOutcome((_, outcome) => {
+    if (outcome.retry_delay_ms !== undefined) delays.push(outcome.retry_delay_ms);
+  });
   const task = await tasker.submit({
     namespace: template.namespace_name,
     name: "flaky",
@@ -55,12 +59,13 @@ dbTest("a failing step is retried with backoff until it succeeds", async (db) =>
   ]);
   assert.equal(done.steps.wobble!.attempts, 3);
   assert.equal(done.steps.after!.result, "after steady");
-  // Linear backoff, base 200 ms, jitter pinned to its low end (half): at least 100 then 200 ms.
-  assert.ok(seen[1]!.at - seen[0]!.at >= 90, `first retry waited ${seen[1]!.at - seen[0]!.at} ms`);
-  assert.ok(
-    seen[2]!.at - seen[1]!.at >= 190,
-    `second retry waited ${seen[2]!.at - seen[1]!.at} ms`,
+  // Linear backoff, base 200 ms, with the jitter pinned to its low end (half the delay).
+  assert.deepEqual(delays, [100, 200]);
+  const rows = await db.query<{ n: number }>(
+    "SELECT count(*)::int AS n FROM tasker.steps WHERE task_uuid = $1::uuid AND next_attempt_at IS NOT NULL",
+    [task.task_uuid],
   );
+  assert.equal(rows[0]!.n, 0, "next_attempt_at is cleared once the step completes");
 });
 
 dbTest("retries stop at max_attempts and the task fails", async (db) => {
