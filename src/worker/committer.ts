@@ -43,6 +43,7 @@ export class OutcomeCommitter {
   #flushing: Promise<void> | undefined;
   #groups = 0;
   #recorded = 0;
+  #busyMs = 0;
 
   /**
    * Creates a committer for one worker.
@@ -58,9 +59,12 @@ export class OutcomeCommitter {
     this.#attempts = Math.max(1, options.attempts ?? 5);
   }
 
-  /** Transactions committed and outcomes recorded so far (mean group size = recorded / groups). */
-  stats(): { groups: number; recorded: number } {
-    return { groups: this.#groups, recorded: this.#recorded };
+  /**
+   * Transactions committed, outcomes recorded (mean group size = recorded / groups), and the
+   * milliseconds spent inside recording transactions.
+   */
+  stats(): { groups: number; recorded: number; busy_ms: number } {
+    return { groups: this.#groups, recorded: this.#recorded, busy_ms: this.#busyMs };
   }
 
   /**
@@ -95,13 +99,16 @@ export class OutcomeCommitter {
   async #commit(group: Waiting[]): Promise<void> {
     let lastError: unknown;
     for (let attempt = 1; attempt <= this.#attempts; attempt++) {
+      const started = performance.now();
       try {
         const outcomes = await recordOutcomes(this.#db, group.map((w) => w.record), this.#workerId);
+        this.#busyMs += performance.now() - started;
         this.#groups++;
         this.#recorded += outcomes.filter((o) => o !== null).length;
         group.forEach((w, i) => w.resolve(outcomes[i] ?? null));
         return;
       } catch (error) {
+        this.#busyMs += performance.now() - started;
         lastError = error;
         if (attempt < this.#attempts) {
           const delay = Math.min(2000, 25 * 2 ** attempt) * (0.5 + Math.random() / 2);

@@ -89,6 +89,12 @@ export interface WorkerStats {
   handler_ms_max: number;
   /** Owed events re-sent by recovery passes. */
   recovered_events: number;
+  /** Recording transactions committed (group commit: several outcomes each). */
+  commit_groups: number;
+  /** Milliseconds spent inside recording transactions. */
+  commit_ms_total: number;
+  /** Milliseconds spent reading queues and claiming steps. */
+  claim_ms_total: number;
 }
 
 /** Thrown by `start()` when the worker cannot run as configured. */
@@ -139,6 +145,9 @@ export class Worker implements AsyncDisposable {
     handler_ms_total: 0,
     handler_ms_max: 0,
     recovered_events: 0,
+    commit_groups: 0,
+    commit_ms_total: 0,
+    claim_ms_total: 0,
   };
   #loop: Promise<void> | undefined;
   #wake: (() => void) | undefined;
@@ -188,10 +197,13 @@ export class Worker implements AsyncDisposable {
 
   /** A snapshot of the worker's counters. */
   stats(): WorkerStats {
+    const commits = this.#committer.stats();
     return {
       ...this.#stats,
       in_progress: this.#inFlight.size,
       recovered_events: this.#owed.recovered,
+      commit_groups: commits.groups,
+      commit_ms_total: commits.busy_ms,
     };
   }
 
@@ -295,6 +307,15 @@ export class Worker implements AsyncDisposable {
   /** Reads up to the free slots from the queues, claims the steps, starts them. */
   async #claimAndStart(): Promise<number> {
     const { db } = this.#options;
+    const started = performance.now();
+    try {
+      return await this.#readAndClaim(db);
+    } finally {
+      this.#stats.claim_ms_total += performance.now() - started;
+    }
+  }
+
+  async #readAndClaim(db: Database): Promise<number> {
     const messages: QueuedStep[] = [];
     let free = this.#concurrency - this.#inFlight.size;
     for (const queue of this.#queues) {

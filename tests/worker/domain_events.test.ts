@@ -25,7 +25,10 @@ async function runPayments(db: Database, simulate?: "retryable" | "permanent") {
     await tasker.writer.flush();
     await tasker.bus.close({ deadlineMs: 5000 });
     const durable = new DurableEventCapture(db);
-    const queued = await durable.events(namespace);
+    // Batches of one queue may commit out of order on a server (several in flight); event ids
+    // are UUIDv7, so sorting by them restores firing order, as a consumer would.
+    const queued = (await durable.events(namespace))
+      .sort((a, b) => (a.event.event_id < b.event.event_id ? -1 : 1));
     const owed = await db.query<{ n: number }>(
       "SELECT count(*)::int AS n FROM tasker.step_events WHERE task_uuid = $1::uuid AND sent_at IS NULL",
       [task.task_uuid],

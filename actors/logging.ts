@@ -1,0 +1,122 @@
+/**
+ * A ready-made subscriber that writes ONE structured JSON line per event, with the fields an
+ * operator greps for: `event_name`, `event_id`, `task_uuid`, `step_name`, `namespace`,
+ * `correlation_id`, `fired_at`. Payloads are deliberately left out (they may hold business data).
+ *
+ * @module
+ */
+
+import type { DomainEvent } from "../src/events/types.ts";
+import { Subscriber } from "../src/bus/subscriber.ts";
+
+/** Where log lines go. Default `console.log`. */
+export type LogSink = (line: string) => void;
+
+/** Options of {@link LoggingSubscriber} and {@link createLoggingSubscriber}. */
+export interface LoggingSubscriberOptions {
+  /** Patterns to log. Default `["*"]`: every event. */
+  patterns?: readonly string[];
+  /** Receives each line. Default `(line) => console.log(line)`. */
+  sink?: LogSink;
+}
+
+/** The fields of one log line, in order. */
+export interface EventLogLine {
+  /** The event's name. */
+  event_name: string;
+  /** The event's id (UUIDv7). */
+  event_id: string;
+  /** The task the step belongs to. */
+  task_uuid: string;
+  /** The step that fired it. */
+  step_name: string;
+  /** The task's namespace. */
+  namespace: string;
+  /** The task request's correlation id. */
+  correlation_id: string;
+  /** When the event was built (RFC 3339). */
+  fired_at: string;
+}
+
+/**
+ * The log line of one event, as a JSON string.
+ *
+ * @example
+ * ```ts
+ * import { formatEventLogLine } from "./logging.ts";
+ * import type { DomainEvent } from "../src/events/types.ts";
+ * declare const event: DomainEvent;
+ * console.log(formatEventLogLine(event));
+ * ```
+ */
+export function formatEventLogLine(event: DomainEvent): string {
+  const metadata = event.metadata;
+  const line: EventLogLine = {
+    event_name: event.event_name,
+    event_id: event.event_id,
+    task_uuid: metadata?.task_uuid,
+    step_name: metadata?.step_name,
+    namespace: metadata?.namespace,
+    correlation_id: metadata?.correlation_id,
+    fired_at: metadata?.fired_at,
+  };
+  return JSON.stringify(line);
+}
+
+/**
+ * Logs every matching event as one JSON line. Registered as a class it logs every event to
+ * `console.log`; construct it (or use {@link createLoggingSubscriber}) to choose patterns and sink.
+ *
+ * @example
+ * ```ts
+ * import { LoggingSubscriber } from "./logging.ts";
+ * import { EventBus } from "../src/bus/event_bus.ts";
+ * import { subscribe } from "../src/bus/subscriber.ts";
+ * await using bus = new EventBus();
+ * const lines: string[] = [];
+ * subscribe(bus, new LoggingSubscriber({ patterns: ["payment.#"], sink: (l) => lines.push(l) }));
+ * ```
+ */
+export class LoggingSubscriber extends Subscriber {
+  /** Every event by default. */
+  static override subscribesTo: readonly string[] = ["*"];
+  readonly #patterns: readonly string[];
+  readonly #sink: LogSink;
+
+  /**
+   * Creates a logging subscriber.
+   *
+   * @param options patterns and sink
+   */
+  constructor(options: LoggingSubscriberOptions = {}) {
+    super();
+    this.#patterns = options.patterns ?? LoggingSubscriber.subscribesTo;
+    this.#sink = options.sink ?? ((line) => console.log(line));
+  }
+
+  /** The patterns this instance logs. */
+  override get patterns(): readonly string[] {
+    return this.#patterns;
+  }
+
+  /** Writes the event's log line to the sink. */
+  handle(event: DomainEvent): void {
+    this.#sink(formatEventLogLine(event));
+  }
+}
+
+/**
+ * A {@link LoggingSubscriber} with the given patterns and sink, ready to register or subscribe.
+ *
+ * @example
+ * ```ts
+ * import { createLoggingSubscriber } from "./logging.ts";
+ * import { SubscriberRegistry } from "../src/bus/subscriber_registry.ts";
+ * const registry = new SubscriberRegistry().register(
+ *   createLoggingSubscriber({ patterns: ["payment.*"], sink: (line) => console.error(line) }),
+ * );
+ * ```
+ */
+export function createLoggingSubscriber(options: LoggingSubscriberOptions = {}): LoggingSubscriber {
+  return new LoggingSubscriber(options);
+}

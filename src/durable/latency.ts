@@ -1,0 +1,133 @@
+/**
+ * A fixed-bucket latency histogram and the retry delay both durable workers share.
+ *
+ * The histogram has a fixed number of logarithmic buckets (about 5% wide), so recording is O(1)
+ * and memory never grows with the number of samples, however long a process runs. Percentiles
+ * are reported as the upper edge of the bucket that holds them: at most ~5% above the truth and
+ * never below it.
+ *
+ * @module
+ */
+
+const LOWEST_MS = 0.01;
+const GROWTH = 1.05;
+const LOG_GROWTH = Math.log(GROWTH);
+/** 0.01 ms × 1.05^400 ≈ 3,000 s: anything slower lands in the last bucket. */
+const BUCKETS = 400;
+
+/**
+ * Counts durations (in milliseconds) in fixed logarithmic buckets and answers percentiles.
+ *
+ * @example
+ * ```ts
+ * import { LatencyHistogram } from "./latency.ts";
+ * const histogram = new LatencyHistogram();
+ * for (const ms of [1, 2, 3, 40]) histogram.record(ms);
+ * histogram.percentile(50); // ≈ 2
+ * histogram.percentile(99); // ≈ 40
+ * ```
+ */
+export class LatencyHistogram {
+  #counts = new Float64Array(BUCKETS);
+  #count = 0;
+  #sum = 0;
+  #max = 0;
+
+  /** How many durations were recorded. */
+  get count(): number {
+    return this.#count;
+  }
+
+  /** The mean of the recorded durations in milliseconds (0 when empty). */
+  get mean(): number {
+    return this.#count === 0 ? 0 : this.#sum / this.#count;
+  }
+
+  /** The largest recorded duration in milliseconds (0 when empty). */
+  get max(): number {
+    return this.#max;
+  }
+
+  /**
+   * Records one duration.
+   *
+   * @param ms the duration in milliseconds; negative or non-finite values count as 0
+   * @param times how many identical samples to record at once (a batch shares one commit)
+   */
+  record(ms: number, times = 1): void {
+    const value = Number.isFinite(ms) && ms > 0 ? ms : 0;
+    this.#counts[bucketOf(value)]! += times;
+    this.#count += times;
+    this.#sum += value * times;
+    if (value > this.#max) this.#max = value;
+  }
+
+  /**
+   * The duration below which `p` percent of the samples fall, as the upper edge of its bucket
+   * (capped at the largest sample). 0 when nothing was recorded.
+   *
+   * @param p a percentile between 0 and 100
+   */
+  percentile(p: number): number {
+    if (this.#count === 0) return 0;
+    const rank = Math.max(1, Math.ceil((Math.min(100, Math.max(0, p)) / 100) * this.#count));
+    let seen = 0;
+    for (let index = 0; index < BUCKETS; index++) {
+      seen += this.#counts[index]!;
+      if (seen >= rank) {
+        // The last bucket is open-ended: only the largest sample bounds it.
+        return index === BUCKETS - 1 ? this.#max : Math.min(upperEdge(index), this.#max);
+      }
+    }
+    return this.#max;
+  }
+
+  /** Forgets every sample. */
+  reset(): void {
+    this.#counts.fill(0);
+    this.#count = 0;
+    this.#sum = 0;
+    this.#max = 0;
+  }
+}
+
+function bucketOf(ms: number): number {
+  if (ms <= LOWEST_MS) return 0;
+  const index = Math.ceil(Math.log(ms / LOWEST_MS) / LOG_GROWTH);
+  return Math.min(BUCKETS - 1, index);
+}
+
+function upperEdge(index: number): number {
+  return LOWEST_MS * Math.pow(GROWTH, index);
+}
+
+/**
+ * The delay before retry number `attempt` (1-based): "full jitter" exponential backoff, a
+ * uniformly random delay between `minMs` and `min(maxMs, minMs × 2^(attempt-1))`. The floor at
+ * `minMs` keeps a dead database from being hammered in a tight loop; the jitter spreads the
+ * retries of many processes that lost the database at the same moment.
+ *
+ * @param attempt how many consecutive failures so far (1 for the first retry)
+ * @param minMs the smallest delay
+ * @param maxMs the largest delay
+ * @param random a source of numbers in [0, 1), `Math.random` by default
+ * @returns the delay in milliseconds
+ *
+ * @example
+ * ```ts
+ * import { backoffDelay } from "./latency.ts";
+ * const first = backoffDelay(1, 50, 5000); // 50
+ * const tenth = backoffDelay(10, 50, 5000); // between 50 and 5000
+ * ```
+ */
+export function backoffDelay(
+  attempt: number,
+  minMs: number,
+  maxMs: number,
+  random: () => number = Math.random,
+): number {
+  const floor = Math.max(0, minMs);
+  const exponent = Math.min(Math.max(0, attempt - 1), 30);
+  const ceiling = Math.max(floor, Math.min(maxMs, floor * 2 ** exponent));
+  return floor + random() * (ceiling - floor);
+}
