@@ -77,3 +77,6 @@ export * from "./src/events/mod.ts";
 export * from "./src/template/mod.ts";
 export * from "./src/actors/mod.ts";
 export * from "./src/bus/mod.ts";
+export * from "./src/durable/mod.ts";
+export * from "./src/worker/mod.ts";
+export * from "./actors/mod.ts";

@@ -1,0 +1,26 @@
+/**
+ * Test helpers (the `./testing` export): capture fast events from a bus, and read durable events
+ * straight from PGMQ's queue tables without consuming them.
+ *
+ * @example
+ * ```ts
+ * import { EventBus } from "../../mod.ts";
+ * import { FastEventCapture } from "./mod.ts";
+ * await using bus = new EventBus();
+ * await using capture = new FastEventCapture(bus, { pattern: "payment.#" });
+ * console.log(capture.count); // 0
+ * ```
+ *
+ * @module
+ */
+
+export { CaptureError, FastEventCapture, type FastEventCaptureOptions } from "./fast_capture.ts";
+export {
+  type CapturedMessage,
+  type DurableCleanupResult,
+  DurableEventCapture,
+  type DurableEventCaptureOptions,
+  type DurableWaitOptions,
+} from "./durable_capture.ts";
+export { TaskerError } from "../errors.ts";
+export type * from "../events/types.ts";

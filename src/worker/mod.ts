@@ -1,0 +1,89 @@
+/**
+ * The task engine: step handlers and their context, the handler registry, task submission and
+ * status, the event pipeline and router, owed-event recovery, the Worker and the Tasker
+ * composition root.
+ *
+ * @module
+ */
+
+export {
+  failure,
+  type FailureOptions,
+  type StepContext,
+  type StepError,
+  type StepFailure,
+  type StepHandler,
+  type StepHandlerFunction,
+  type StepInfo,
+  type StepResult,
+  type StepSuccess,
+  type StepTaskInfo,
+  success,
+} from "./types.ts";
+export {
+  DuplicateHandlerError,
+  HandlerRegistry,
+  InvalidHandlerError,
+  type MissingHandler,
+  MissingHandlersError,
+  UnknownHandlerError,
+} from "./handler_registry.ts";
+export {
+  buildStepContext,
+  type DomainEventSink,
+  runHandler,
+  type RunHandlerOptions,
+  type StepContextInput,
+} from "./context.ts";
+export { baseRetryDelayMs, retryDelayMs } from "./backoff.ts";
+export {
+  submitTask,
+  type SubmittedTask,
+  TaskContextError,
+  type TaskRequest,
+  templateKey,
+} from "./submit.ts";
+export {
+  type FiredEvent,
+  isFinished,
+  type StepStatus,
+  TaskNotFoundError,
+  type TaskStatus,
+  taskStatus,
+  waitForTask,
+} from "./task_status.ts";
+export type {
+  ClaimBatch,
+  ClaimedStep,
+  QueuedStep,
+  RecordedOutcome,
+  StepMessage,
+  StepOutcomeRecord,
+  StepState,
+  TaskState,
+} from "./step_store.ts";
+export {
+  type DurableSink,
+  emptyRouterStats,
+  EventRouter,
+  type EventRouterStats,
+  type FastSink,
+  type PreparedEvent,
+  RoutingError,
+} from "./event_router.ts";
+export { EventPipeline, type StepEventInput } from "./event_pipeline.ts";
+export { OwedEvents, type OwedEventSink, type RecoveryOptions } from "./owed_events.ts";
+export {
+  type OutcomeListener,
+  Worker,
+  WorkerConfigError,
+  type WorkerOptions,
+  type WorkerStats,
+} from "./worker.ts";
+export {
+  Tasker,
+  type TaskerDatabaseOptions,
+  taskerMigrations,
+  type TaskerOptions,
+} from "./tasker.ts";
+export { taskEngineMigration } from "./schema.ts";
