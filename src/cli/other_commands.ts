@@ -98,7 +98,7 @@ export async function templatesCommand(args: string[]): Promise<number> {
 export async function workerCommand(args: string[]): Promise<number> {
   const parsed = parseArgs(
     args,
-    ["templates", "handlers", "namespaces", "concurrency", "deadline", "recovery-ms"],
+    ["templates", "handlers", "namespaces", "concurrency", "deadline", "recovery-ms", "lease"],
     [],
   );
   const register = await loadHandlersModule(parsed.values.handlers ?? DEFAULT_HANDLERS_MODULE);
@@ -111,6 +111,7 @@ export async function workerCommand(args: string[]): Promise<number> {
     templates: parsed.values.templates ?? DEFAULT_TEMPLATES_DIR,
     startWorker: false,
     concurrency: intFlag(parsed, "concurrency", 10),
+    leaseSeconds: intFlag(parsed, "lease", 30),
     ...(namespaces ? { namespaces } : {}),
     ...(recoveryMs === undefined ? {} : {
       recovery: { olderThanMs: recoveryMs, intervalMs: Math.max(100, Math.floor(recoveryMs / 2)) },
