@@ -36,7 +36,10 @@ export interface MailboxOptions {
 interface Waiter<M> {
   message: M;
   resolve: (outcome: OfferOutcome) => void;
+  /** Its deadline timer, once armed. */
   timer: ReturnType<typeof setTimeout> | undefined;
+  /** Whether it was resolved (admitted, stopped or timed out). */
+  done: boolean;
 }
 
 /**
@@ -165,14 +168,21 @@ export class Mailbox<M> {
       return Promise.resolve(REFUSED_DEADLINE);
     }
     return new Promise<OfferOutcome>((resolve) => {
-      const waiter: Waiter<M> = { message, resolve, timer: undefined };
-      waiter.timer = setTimeout(() => {
+      const waiter: Waiter<M> = { message, resolve, timer: undefined, done: false };
+      // List the waiter before arming its timer: under `deno test`, setTimeout may run queued
+      // microtasks before it returns, and room they free must admit this waiter.
+      this.#waiters.push(waiter);
+      const timer = setTimeout(() => {
+        if (waiter.done) return;
+        waiter.done = true;
         const index = this.#waiters.indexOf(waiter);
         if (index !== -1) this.#waiters.splice(index, 1);
         this.#deadline++;
         resolve(REFUSED_DEADLINE);
       }, deadlineMs);
-      this.#waiters.push(waiter);
+      // Admitted (or stopped) while setTimeout ran: nobody else will clear this timer.
+      if (waiter.done) clearTimeout(timer);
+      else waiter.timer = timer;
     });
   }
 
@@ -226,6 +236,7 @@ export class Mailbox<M> {
     const waiters = this.#waiters;
     this.#waiters = [];
     for (const waiter of waiters) {
+      waiter.done = true;
       clearTimeout(waiter.timer);
       this.#stopped++;
       waiter.resolve(REFUSED_STOPPED);
@@ -286,6 +297,7 @@ export class Mailbox<M> {
 
   #admitWaiter(): void {
     const waiter = this.#waiters.shift() as Waiter<M>;
+    waiter.done = true;
     clearTimeout(waiter.timer);
     this.#push(waiter.message);
     waiter.resolve(ACCEPTED);

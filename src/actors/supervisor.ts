@@ -43,6 +43,11 @@ export interface SupervisorContext {
   register(ref: ActorRef<unknown>, supervisor: Supervisor): void;
   /** Forgets an actor that `stop()` ended, keeping its counters in the system totals. */
   unregister(ref: ActorRef<unknown>, supervisor: Supervisor): void;
+  /**
+   * Forgets a supervisor that finished closing with no actor left. Optional: a context without it
+   * learns of the group's end through `unregister` when its actors are removed.
+   */
+  released?(supervisor: Supervisor): void;
   /** Records an escalation and notifies the system's `onEscalation`. */
   escalate(escalation: Escalation): void;
   /** Dead-letter hook for actors without their own. */
@@ -198,7 +203,12 @@ export class Supervisor {
     this.#timers.clear();
     const children = [...this.#children];
     for (const child of children) child.beginDrain();
-    this.#closing = this.#drain(children, options.deadlineMs ?? DEFAULT_CLOSE_DEADLINE_MS);
+    this.#closing = this.#drain(children, options.deadlineMs ?? DEFAULT_CLOSE_DEADLINE_MS)
+      .then(() => {
+        // Halted children stay until removed (their `unregister` lets the group go); an empty
+        // group has nothing left to wait for.
+        if (this.#children.length === 0) this.#context.released?.(this);
+      });
     return this.#closing;
   }
 

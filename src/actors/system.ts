@@ -83,6 +83,7 @@ export class ActorSystem implements AsyncDisposable {
     this.#context = {
       register: (ref, supervisor) => this.#register(ref, supervisor),
       unregister: (ref, supervisor) => this.#unregister(ref, supervisor),
+      released: (supervisor) => this.#release(supervisor),
       escalate: (escalation) => this.#escalate(escalation),
       deadLetter: options.onDeadLetter,
       now,
@@ -95,6 +96,22 @@ export class ActorSystem implements AsyncDisposable {
   /** Whether `close` has been called. */
   get closed(): boolean {
     return this.#closing !== null;
+  }
+
+  /**
+   * How many supervisors the system holds: the root, each group with actors, and each group
+   * that is still open. Closed groups are let go once their last actor leaves, so this stays
+   * flat while subscribers come and go on a long-lived system.
+   *
+   * @example
+   * ```ts
+   * import { ActorSystem } from "./system.ts";
+   * await using system = new ActorSystem();
+   * console.log(system.supervisorCount); // 1 (the root)
+   * ```
+   */
+  get supervisorCount(): number {
+    return this.#supervisors.size;
   }
 
   /**
@@ -298,10 +315,16 @@ export class ActorSystem implements AsyncDisposable {
       this.#retired.dropped += sumDrops(stats.dropped);
       this.#retired.restarts += stats.restarts;
     }
-    // An emptied group holds nothing to close; it re-registers itself if it spawns again.
-    if (supervisor !== this.#root && supervisor.size === 0 && !supervisor.closed) {
-      this.#supervisors.delete(supervisor);
-    }
+    this.#release(supervisor);
+  }
+
+  /**
+   * Lets an emptied group go, closed or not: it holds nothing to close, a closed one can never
+   * spawn again, and an open one re-registers itself when it does. Keeping closed groups would
+   * leak one per unsubscribe on a long-lived system.
+   */
+  #release(supervisor: Supervisor): void {
+    if (supervisor !== this.#root && supervisor.size === 0) this.#supervisors.delete(supervisor);
   }
 
   #escalate(escalation: Escalation): void {
