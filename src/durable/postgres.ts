@@ -120,6 +120,11 @@ export async function openPostgres(options: PostgresOptions): Promise<PostgresDa
       connect_timeout: options.connectTimeoutSeconds ?? 10,
       onnotice: () => {},
       types: postgresTypes(),
+      // postgres.js 3.4.9 runs a pg_type catalog query on every new connection and discards its
+      // promise: when that query fails (a database refusing connections mid-outage) the
+      // rejection is unhandled and Deno exits (porsager/postgres#1192). Every array parameter
+      // here has an explicit SQL cast, so the catalog is not needed.
+      fetch_types: false,
       connection: { application_name: "deno-tasker" },
       // deno-lint-ignore no-explicit-any
     } as any) as unknown as SqlPool;

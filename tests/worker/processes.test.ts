@@ -45,6 +45,8 @@ function spawnWorker(templatesDir: string, log: string, extra: string[] = [], de
       "10",
       "--lease",
       "2",
+      "--port",
+      "0",
       ...extra,
     ],
     env: {
