@@ -265,3 +265,34 @@ export function squaredProductOf(...stepNames: string[]): StepHandlerFunction {
     });
   };
 }
+
+/** The arithmetic one step applies to its dependency's number. */
+export type ArithmeticOperation = "add" | "multiply";
+
+/**
+ * A handler that adds to (or multiplies) the number `dependency` produced, by the value of its
+ * YAML `initialization[configKey]` (default `fallback`); the metadata records what was done.
+ *
+ * @example
+ * ```ts
+ * import { arithmeticStep } from "./shared.ts";
+ * const plusTen = arithmeticStep("linear_step_1", "add", "addend", 10);
+ * ```
+ */
+export function arithmeticStep(
+  dependency: string,
+  operation: ArithmeticOperation,
+  configKey: string,
+  fallback: number,
+): StepHandlerFunction {
+  return (ctx) => {
+    const previous = dependencyNumber(ctx, dependency);
+    if (!previous.ok) return previous.failure;
+    const operand = configNumber(ctx, configKey, fallback);
+    if (!operand.ok) return operand.failure;
+    const value = operation === "add"
+      ? previous.value + operand.value
+      : previous.value * operand.value;
+    return success(value, { operation, input: previous.value, [configKey]: operand.value });
+  };
+}

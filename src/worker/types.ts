@@ -6,23 +6,14 @@
  * @module
  */
 
+import type { StepEventTask } from "../events/context.ts";
 import type { JsonObject } from "../events/types.ts";
 
-/** The task a step belongs to, as its handler sees it. */
-export interface StepTaskInfo {
-  /** The task's UUID. */
-  task_uuid: string;
-  /** Template namespace. */
-  namespace: string;
-  /** Template name. */
-  name: string;
-  /** Template version. */
-  version: string;
-  /** The task's input context (validated against the template's `input_schema`). */
-  context: JsonObject;
-  /** Correlation id of the request that created the task. */
-  correlation_id: string;
-}
+/**
+ * The task a step belongs to, as its handler sees it: the same shape a custom publisher sees as
+ * `ctx.task` (uuid, namespace, name, version, context, correlation_id).
+ */
+export type StepTaskInfo = StepEventTask;
 
 /** The step being run, as its handler sees it. */
 export interface StepInfo {

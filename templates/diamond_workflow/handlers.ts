@@ -12,31 +12,10 @@ import {
   type StepResult,
   success,
 } from "../../src/worker/types.ts";
-import { configNumber, dependencyNumber, squareEvenNumber } from "../shared.ts";
+import { arithmeticStep, dependencyNumber, squareEvenNumber } from "../shared.ts";
 
-function diamondBranchB(ctx: StepContext): StepResult {
-  const start = dependencyNumber(ctx, "diamond_start");
-  if (!start.ok) return start.failure;
-  const addend = configNumber(ctx, "addend", 25);
-  if (!addend.ok) return addend.failure;
-  return success(start.value + addend.value, {
-    operation: "add",
-    input: start.value,
-    addend: addend.value,
-  });
-}
-
-function diamondBranchC(ctx: StepContext): StepResult {
-  const start = dependencyNumber(ctx, "diamond_start");
-  if (!start.ok) return start.failure;
-  const factor = configNumber(ctx, "factor", 2);
-  if (!factor.ok) return factor.failure;
-  return success(start.value * factor.value, {
-    operation: "multiply",
-    input: start.value,
-    factor: factor.value,
-  });
-}
+const diamondBranchB = arithmeticStep("diamond_start", "add", "addend", 25);
+const diamondBranchC = arithmeticStep("diamond_start", "multiply", "factor", 2);
 
 function diamondEnd(ctx: StepContext): StepResult {
   const b = dependencyNumber(ctx, "diamond_branch_b");

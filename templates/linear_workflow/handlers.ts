@@ -14,31 +14,10 @@ import {
   type StepResult,
   success,
 } from "../../src/worker/types.ts";
-import { configNumber, dependencyNumber, squareEvenNumber } from "../shared.ts";
+import { arithmeticStep, configNumber, dependencyNumber, squareEvenNumber } from "../shared.ts";
 
-function linearStep2(ctx: StepContext): StepResult {
-  const previous = dependencyNumber(ctx, "linear_step_1");
-  if (!previous.ok) return previous.failure;
-  const addend = configNumber(ctx, "addend", 10);
-  if (!addend.ok) return addend.failure;
-  return success(previous.value + addend.value, {
-    operation: "add",
-    input: previous.value,
-    addend: addend.value,
-  });
-}
-
-function linearStep3(ctx: StepContext): StepResult {
-  const previous = dependencyNumber(ctx, "linear_step_2");
-  if (!previous.ok) return previous.failure;
-  const factor = configNumber(ctx, "factor", 3);
-  if (!factor.ok) return factor.failure;
-  return success(previous.value * factor.value, {
-    operation: "multiply",
-    input: previous.value,
-    factor: factor.value,
-  });
-}
+const linearStep2 = arithmeticStep("linear_step_1", "add", "addend", 10);
+const linearStep3 = arithmeticStep("linear_step_2", "multiply", "factor", 3);
 
 function linearStep4(ctx: StepContext): StepResult {
   const previous = dependencyNumber(ctx, "linear_step_3");
