@@ -80,3 +80,4 @@ export * from "./src/bus/mod.ts";
 export * from "./src/durable/mod.ts";
 export * from "./src/worker/mod.ts";
 export * from "./actors/mod.ts";
+export * from "./src/observe/mod.ts";

@@ -16,7 +16,9 @@ const USAGE = `usage: deno task tasker <command> [args]
 
 commands:
   worker [--templates DIR] [--handlers MODULE] [--namespaces a,b] [--concurrency N]
-      run a worker until SIGINT/SIGTERM, then drain gracefully
+         [--host H] [--port N] [--token T] [--no-http]
+      run a worker until SIGINT/SIGTERM, then drain gracefully; serves /health, /metrics,
+      /config and the inspector on http://127.0.0.1:8787 (--port 0: a free port)
   run <namespace>/<name>[@version] --context <json> [--json] [--templates DIR] [--handlers MODULE]
       submit a task and run it to the end with an in-process worker
   submit <namespace>/<name>[@version] --context <json> [--json]
@@ -28,7 +30,8 @@ commands:
   templates validate <file-or-directory>
       load templates and report every problem
 
-environment: DATABASE_URL (a PostgreSQL server with PGMQ) or TASKER_DATA_DIR (embedded, on disk)`;
+environment: DATABASE_URL (a PostgreSQL server with PGMQ) or TASKER_DATA_DIR (embedded, on disk);
+  TASKER_HTTP_TOKEN (the worker's bearer token, instead of --token)`;
 
 const commands: Record<string, (args: string[]) => Promise<number>> = {
   worker: workerCommand,

@@ -9,6 +9,8 @@ import { matchPattern } from "../bus/pattern.ts";
 import { assertNamespace, domainEventsQueue } from "../names.ts";
 import { loadTemplateDir, loadTemplateFile } from "../template/load.ts";
 import type { TaskTemplate } from "../template/types.ts";
+import { readEnv } from "../env.ts";
+import { type ObservabilityServer, serveObservability } from "../observe/server.ts";
 import { Tasker } from "../worker/tasker.ts";
 import { intFlag, parseArgs, UsageError } from "./args.ts";
 import {
@@ -92,15 +94,37 @@ export async function templatesCommand(args: string[]): Promise<number> {
 }
 
 /**
- * `worker [--templates DIR] [--handlers MODULE] [--namespaces a,b] [--concurrency N]`: runs
- * until SIGINT or SIGTERM, then drains gracefully and exits 0.
+ * `worker [--templates DIR] [--handlers MODULE] [--namespaces a,b] [--concurrency N]
+ * [--host H] [--port N] [--token T] [--no-http]`: runs until SIGINT or SIGTERM, then drains
+ * gracefully and exits 0. It serves health, metrics and the inspector on `http://H:N` (default
+ * 127.0.0.1:8787; `--port 0` picks a free port; the URL is printed on stderr), guarded by the
+ * bearer token `--token` or `TASKER_HTTP_TOKEN` when one is given.
  */
 export async function workerCommand(args: string[]): Promise<number> {
   const parsed = parseArgs(
     args,
-    ["templates", "handlers", "namespaces", "concurrency", "deadline", "recovery-ms", "lease"],
-    [],
+    [
+      "templates",
+      "handlers",
+      "namespaces",
+      "concurrency",
+      "deadline",
+      "recovery-ms",
+      "lease",
+      "host",
+      "port",
+      "token",
+    ],
+    ["no-http"],
   );
+  const http = parsed.switches.has("no-http") ? undefined : {
+    hostname: parsed.values.host ?? "127.0.0.1",
+    port: intFlag(parsed, "port", 8787),
+    token: parsed.values.token ?? readEnv("TASKER_HTTP_TOKEN"),
+  };
+  if (http && http.port > 65535) {
+    throw new UsageError(`--port must be at most 65535, got ${http.port}`);
+  }
   const register = await loadHandlersModule(parsed.values.handlers ?? DEFAULT_HANDLERS_MODULE);
   const namespaces = parsed.values.namespaces?.split(",").map((n) => n.trim()).filter(Boolean);
   for (const namespace of namespaces ?? []) assertNamespace(namespace);
@@ -117,8 +141,15 @@ export async function workerCommand(args: string[]): Promise<number> {
       recovery: { olderThanMs: recoveryMs, intervalMs: Math.max(100, Math.floor(recoveryMs / 2)) },
     }),
   });
-  register(tasker.handlers, tasker.publishers);
-  await tasker.start();
+  let server: ObservabilityServer | undefined;
+  try {
+    register(tasker.handlers, tasker.publishers);
+    await tasker.start();
+    if (http) server = serveObservability(tasker, http);
+  } catch (error) {
+    await tasker.close();
+    throw error;
+  }
   const stopped = Promise.withResolvers<string>();
   const onSigint = () => stopped.resolve("SIGINT");
   const onSigterm = () => stopped.resolve("SIGTERM");
@@ -129,10 +160,18 @@ export async function workerCommand(args: string[]): Promise<number> {
       (namespaces ?? tasker.templates.namespaces()).join(", ")
     } (${tasker.db.kind})`,
   );
+  if (server) {
+    console.error(
+      `tasker worker: health, metrics and inspector on ${server.url}${
+        http?.token ? " (bearer token required except on /health)" : ""
+      }`,
+    );
+  }
   const signal = await stopped.promise;
   Deno.removeSignalListener("SIGINT", onSigint);
   Deno.removeSignalListener("SIGTERM", onSigterm);
   console.error(`tasker worker: ${signal}, draining`);
+  await server?.close();
   await tasker.close({ deadlineMs: intFlag(parsed, "deadline", 10_000) });
   const stats = tasker.worker.stats();
   console.error(

@@ -36,6 +36,8 @@ export interface StepEventInput {
   step: StepEventStep;
   /** The handler's result. */
   result: StepEventResult;
+  /** Extra metadata for every event of this attempt (the tracing hook's `traceparent`). */
+  metadata?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -119,6 +121,7 @@ export class EventPipeline {
         execution_result: executionResult,
         metadata: {
           ...applied.extraMetadata,
+          ...input.metadata,
           task_uuid: input.task.task_uuid,
           step_uuid: input.step.step_uuid,
           step_name: input.step.name,

@@ -75,9 +75,12 @@ export { EventPipeline, type StepEventInput } from "./event_pipeline.ts";
 export { OwedEvents, type OwedEventSink, type RecoveryOptions } from "./owed_events.ts";
 export {
   type OutcomeListener,
+  type StepTiming,
   Worker,
   WorkerConfigError,
   type WorkerOptions,
+  type WorkerSettings,
+  type WorkerState,
   type WorkerStats,
 } from "./worker.ts";
 export {
@@ -87,3 +90,4 @@ export {
   type TaskerOptions,
 } from "./tasker.ts";
 export { taskEngineMigration } from "./schema.ts";
+export type { StepTrace, StepTracer } from "./step_tracer.ts";

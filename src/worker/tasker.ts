@@ -27,6 +27,10 @@ import { taskEngineMigration } from "./schema.ts";
 import { submitTask, type SubmittedTask, type TaskRequest } from "./submit.ts";
 import { type TaskStatus, taskStatus, waitForTask } from "./task_status.ts";
 import { Worker, type WorkerOptions } from "./worker.ts";
+import type { TaskerConfig, TaskerConfigSource } from "../observe/config.ts";
+import type { HealthOptions, HealthReport } from "../observe/health.ts";
+import type { TaskerMetrics } from "../observe/metrics.ts";
+import { TaskerObserver } from "../observe/observer.ts";
 
 /** Every migration the framework needs: PGMQ, the `tasker` schema and the task engine. */
 export const taskerMigrations: typeof builtinMigrations = [
@@ -59,6 +63,7 @@ export interface TaskerOptions extends
     | "recovery"
     | "workerId"
     | "random"
+    | "stepTracer"
   > {
   /** Templates: a registry, or a directory to load. */
   templates: TemplateRegistry | string;
@@ -114,6 +119,8 @@ export class Tasker implements AsyncDisposable {
   readonly worker: Worker;
   /** Owed-event bookkeeping shared by the worker and the writer. */
   readonly owed: OwedEvents;
+  /** Health, metrics and configuration of this Tasker (see `health()`, `metrics()`, `config()`). */
+  readonly observer: TaskerObserver;
   readonly #ownedDatabases: Database[];
   readonly #subscribers: SubscriberRegistry | undefined;
   #closing: Promise<void> | undefined;
@@ -129,6 +136,7 @@ export class Tasker implements AsyncDisposable {
     owed: OwedEvents;
     ownedDatabases: Database[];
     subscribers: SubscriberRegistry | undefined;
+    configSource: TaskerConfigSource;
   }) {
     this.db = parts.db;
     this.templates = parts.templates;
@@ -140,6 +148,7 @@ export class Tasker implements AsyncDisposable {
     this.owed = parts.owed;
     this.#ownedDatabases = parts.ownedDatabases;
     this.#subscribers = parts.subscribers;
+    this.observer = new TaskerObserver(this, parts.configSource);
   }
 
   /**
@@ -158,6 +167,7 @@ export class Tasker implements AsyncDisposable {
     const settings = isDatabase(options.database) ? {} : options.database ?? {};
     let db: Database;
     let writerDb: Database;
+    let url: string | undefined;
     try {
       if (given) {
         db = given;
@@ -169,7 +179,7 @@ export class Tasker implements AsyncDisposable {
           : await openDatabase({ ...settings, migrate: false });
         owned.push(db);
         await migrate(db, taskerMigrations);
-        const url = settings.embedded ? undefined : settings.url ?? readEnv("DATABASE_URL");
+        url = settings.embedded ? undefined : settings.url ?? readEnv("DATABASE_URL");
         // On a server the writer gets its own small pool, so step transactions and event
         // batches never queue behind each other; PGlite is one connection shared by both.
         writerDb = db.kind === "postgres" && url !== undefined
@@ -206,6 +216,7 @@ export class Tasker implements AsyncDisposable {
       recovery: options.recovery,
       workerId: options.workerId,
       random: options.random,
+      stepTracer: options.stepTracer,
     });
     const tasker = new Tasker({
       db,
@@ -218,6 +229,15 @@ export class Tasker implements AsyncDisposable {
       owed,
       ownedDatabases: owned,
       subscribers: options.subscribers,
+      configSource: {
+        url,
+        dataDir: settings.dataDir,
+        poolSize: settings.poolSize,
+        writerPoolSize: settings.writerPoolSize,
+        databaseGiven: given !== undefined,
+        writer: options.writer,
+        bus: options.bus?.defaults,
+      },
     });
     if (options.startWorker !== false) {
       try {
@@ -265,6 +285,26 @@ export class Tasker implements AsyncDisposable {
   }
 
   /**
+   * The health report: database (a real probe under a short deadline), worker, durable writer,
+   * step queues, actor system and each supervised actor. Never throws.
+   *
+   * @param options thresholds and the probe deadline
+   */
+  health(options?: HealthOptions): Promise<HealthReport> {
+    return this.observer.health(options);
+  }
+
+  /** A metrics snapshot: steps, step time, events by path, actors and queue depths. */
+  metrics(): Promise<TaskerMetrics> {
+    return this.observer.metrics();
+  }
+
+  /** The effective configuration, with the database password redacted and no token. */
+  config(): TaskerConfig {
+    return this.observer.config();
+  }
+
+  /**
    * Graceful shutdown, in dependency order: stop claiming and let in-flight steps finish, drain
    * subscriber mailboxes, flush the durable writer, close the pools. Idempotent.
    */
@@ -284,6 +324,7 @@ export class Tasker implements AsyncDisposable {
     await this.bus.close({ deadlineMs });
     await this.writer.close({ deadlineMs });
     for (const db of this.#ownedDatabases.reverse()) await db.close();
+    this.observer.close();
   }
 }
 

@@ -31,6 +31,7 @@ import {
   type StepMessage,
 } from "./step_store.ts";
 import { OutcomeCommitter } from "./committer.ts";
+import type { StepTrace, StepTracer } from "./step_tracer.ts";
 import { failure, type StepResult } from "./types.ts";
 import { uuidv7 } from "../events/uuid.ts";
 import type { JsonObject } from "../events/types.ts";
@@ -65,6 +66,8 @@ export interface WorkerOptions {
   recovery?: { olderThanMs?: number; intervalMs?: number } | false;
   /** Randomness for retry jitter (injectable for tests). Default `Math.random`. */
   random?: () => number;
+  /** Tracing hook around each step attempt (OpenTelemetry); unset costs one check per step. */
+  stepTracer?: StepTracer;
 }
 
 /** Counters of one worker. */
@@ -97,6 +100,20 @@ export interface WorkerStats {
   claim_ms_total: number;
 }
 
+/** A worker's effective settings, defaults applied (`tasker.config()` shows them). */
+export interface WorkerSettings {
+  /** Namespaces whose step queues it reads. */
+  namespaces: string[];
+  /** Steps run at once. */
+  concurrency: number;
+  /** Claim lease and message visibility timeout, in seconds. */
+  lease_seconds: number;
+  /** Longest idle wait between queue reads, in ms. */
+  poll_interval_ms: number;
+  /** Owed-event recovery, or `null` when disabled (or no writer is attached). */
+  recovery: { older_than_ms: number; interval_ms: number } | null;
+}
+
 /** Thrown by `start()` when the worker cannot run as configured. */
 export class WorkerConfigError extends TaskerError {
   /**
@@ -109,8 +126,24 @@ export class WorkerConfigError extends TaskerError {
   }
 }
 
-/** Listener for recorded outcomes (CLI progress lines, tests). */
-export type OutcomeListener = (claim: ClaimedStep, outcome: RecordedOutcome) => void;
+/** How long one recorded step attempt took, handed to outcome listeners. */
+export interface StepTiming {
+  /** Time spent in the step's handler, ms. */
+  handler_ms: number;
+}
+
+/** Listener for recorded outcomes (CLI progress lines, tests, metrics). */
+export type OutcomeListener = (
+  claim: ClaimedStep,
+  outcome: RecordedOutcome,
+  timing: StepTiming,
+) => void;
+
+/**
+ * Where a worker is in its life: `created` (not started), `running`, `stopping` (`close()`
+ * called, in-flight steps draining) or `stopped`.
+ */
+export type WorkerState = "created" | "running" | "stopping" | "stopped";
 
 /**
  * A step worker.
@@ -212,6 +245,28 @@ export class Worker implements AsyncDisposable {
     return this.router.stats();
   }
 
+  /** The effective settings, defaults applied. */
+  settings(): WorkerSettings {
+    const options = this.#options;
+    const recovery = options.recovery;
+    return {
+      namespaces: [...(options.namespaces ?? options.templates.namespaces())],
+      concurrency: this.#concurrency,
+      lease_seconds: this.#lease,
+      poll_interval_ms: options.pollIntervalMs ?? 50,
+      recovery: recovery === false || !options.writer ? null : {
+        older_than_ms: recovery?.olderThanMs ?? 30_000,
+        interval_ms: recovery?.intervalMs ?? 10_000,
+      },
+    };
+  }
+
+  /** Where the worker is in its life (readiness checks use it). */
+  get state(): WorkerState {
+    if (this.#closing) return this.#stopped ? "stopped" : "stopping";
+    return this.#loop ? "running" : "created";
+  }
+
   /** Calls `listener` after every recorded outcome; returns a function that removes it. */
   onOutcome(listener: OutcomeListener): () => void {
     this.#listeners.add(listener);
@@ -277,9 +332,11 @@ export class Worker implements AsyncDisposable {
       await Promise.allSettled([...this.#inFlight]);
     }
     this.#options.handlers.detachPublisher();
+    this.#stopped = true;
   }
 
   #stopRequested: AbortSignal | undefined;
+  #stopped = false;
 
   async #run(): Promise<void> {
     const poll = this.#options.pollIntervalMs ?? 50;
@@ -369,6 +426,7 @@ export class Worker implements AsyncDisposable {
 
   async #execute(claim: ClaimedStep): Promise<void> {
     const { templates, handlers } = this.#options;
+    let trace: StepTrace | undefined;
     try {
       const template = templates.require(claim.task.namespace, claim.task.name, claim.task.version);
       const stepTemplate = template.steps.find((s) => s.name === claim.step.name);
@@ -392,6 +450,7 @@ export class Worker implements AsyncDisposable {
         signal: this.#shutdown.signal,
         publish: handlers.publishDomainEvent,
       });
+      trace = this.#options.stepTracer?.startStep(claim);
       const started = performance.now();
       let result: StepResult;
       try {
@@ -399,9 +458,8 @@ export class Worker implements AsyncDisposable {
         const timeoutMs = stepTemplate.timeout_seconds === undefined
           ? undefined
           : stepTemplate.timeout_seconds * 1000;
-        result = storable(
-          await runHandler(handler, ctx, timeoutMs === undefined ? {} : { timeoutMs }),
-        );
+        const run = () => runHandler(handler, ctx, timeoutMs === undefined ? {} : { timeoutMs });
+        result = storable(await (trace ? trace.run(run) : run()));
       } catch (error) {
         result = failure(text(error), { errorType: errorName(error), retryable: false });
       }
@@ -421,10 +479,12 @@ export class Worker implements AsyncDisposable {
             task: claim.task,
             step,
             result,
+            metadata: trace?.eventMetadata,
           }),
       });
       if (!outcome) {
         this.#stats.lost_claims++;
+        trace?.end(null);
         return;
       }
       this.#stats.processed++;
@@ -435,12 +495,14 @@ export class Worker implements AsyncDisposable {
       if (outcome.enqueued.length > 0) this.#wake?.();
       for (const listener of this.#listeners) {
         try {
-          listener(claim, outcome);
+          listener(claim, outcome, { handler_ms: elapsed });
         } catch (error) {
           console.error(`deno-tasker: an outcome listener threw: ${text(error)}`);
         }
       }
+      trace?.end(outcome);
     } catch (error) {
+      trace?.end(null, error);
       // The message stays in the queue and becomes visible again after its lease: the step is
       // retried by whichever worker reads it next (at least once, never twice at once).
       this.#stats.errors++;
@@ -465,6 +527,7 @@ export class Worker implements AsyncDisposable {
         task_sequence_step: { task: { ...task }, step: { ...ctx.step } },
         execution_result: {},
         metadata: {
+          ...this.#options.stepTracer?.metadataFor(ctx.step.step_uuid),
           task_uuid: task.task_uuid,
           step_uuid: ctx.step.step_uuid,
           step_name: ctx.step.name,

@@ -1,0 +1,125 @@
+/**
+ * Queue depths for health and metrics: how many messages a PGMQ queue holds, how many are ready
+ * (visible) now, and how long the oldest ready one has waited since it became visible. The wait
+ * is measured from the visibility time rather than the enqueue time, so a step whose retry was
+ * scheduled ten minutes out does not look ten minutes late the moment it becomes due.
+ *
+ * @module
+ */
+
+import type { Queryable } from "../durable/database.ts";
+import { queueTable } from "../durable/writer_sql.ts";
+import { TaskerError } from "../errors.ts";
+
+/** One queue's depth. */
+export interface QueueDepth {
+  /** The PGMQ queue. */
+  queue: string;
+  /** `step` for a worker's step queue, `events` for a namespace's domain events queue. */
+  kind: "step" | "events";
+  /** Messages held, visible or not (in-flight steps count until they finish). */
+  length: number;
+  /** Messages visible now: ready for a reader. */
+  visible: number;
+  /** Seconds the oldest visible message has been waiting since it became visible (0 when none). */
+  oldest_visible_age_seconds: number;
+}
+
+/** A queue to measure and what it holds. */
+export interface QueueRef {
+  /** The PGMQ queue name. */
+  queue: string;
+  /** What it holds. */
+  kind: "step" | "events";
+}
+
+/** Thrown (and caught by the callers here) when a probe does not answer within its deadline. */
+export class ProbeTimeoutError extends TaskerError {
+  /**
+   * Creates the error.
+   *
+   * @param what the probe
+   * @param timeoutMs the deadline it missed
+   */
+  constructor(what: string, timeoutMs: number) {
+    super("E_PROBE_TIMEOUT", `${what}: no answer within ${timeoutMs} ms`);
+  }
+}
+
+/**
+ * Resolves like `promise`, or rejects with {@link ProbeTimeoutError} after `timeoutMs`. The
+ * timer is always cleared, and a late rejection of `promise` is swallowed.
+ *
+ * @param promise the work
+ * @param timeoutMs the deadline
+ * @param what named in the timeout error
+ *
+ * @example
+ * ```ts
+ * import { withDeadline } from "./queues.ts";
+ * const answer = await withDeadline(Promise.resolve(42), 100, "the answer");
+ * ```
+ */
+export async function withDeadline<T>(
+  promise: Promise<T>,
+  timeoutMs: number,
+  what: string,
+): Promise<T> {
+  promise.catch(() => {});
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new ProbeTimeoutError(what, timeoutMs)), timeoutMs);
+  });
+  try {
+    return await Promise.race([promise, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Measures the queues that exist among `refs` (missing ones, e.g. an events queue nothing was
+ * written to yet, are left out). One query lists them and one query per queue counts it.
+ *
+ * @param db the database
+ * @param refs the queues to measure
+ * @returns their depths, in the order of `refs`
+ *
+ * @example
+ * ```ts ignore
+ * const depths = await queueDepths(db, [{ queue: "worker_payments_queue", kind: "step" }]);
+ * console.log(depths[0]?.visible);
+ * ```
+ */
+export async function queueDepths(
+  db: Queryable,
+  refs: readonly QueueRef[],
+): Promise<QueueDepth[]> {
+  if (refs.length === 0) return [];
+  const existing = new Set(
+    (await db.query<{ queue_name: string }>(
+      "SELECT queue_name FROM pgmq.list_queues() WHERE queue_name = ANY($1::text[])",
+      [refs.map((r) => r.queue)],
+    )).map((row) => row.queue_name),
+  );
+  const depths: QueueDepth[] = [];
+  for (const ref of refs) {
+    if (!existing.has(ref.queue)) continue;
+    // queueTable validates the name, so the interpolated identifier is safe.
+    const rows = await db.query<{ length: number; visible: number; age: number | null }>(
+      `SELECT count(*)::int AS length,
+              (count(*) FILTER (WHERE vt <= now()))::int AS visible,
+              EXTRACT(epoch FROM now() - min(vt) FILTER (WHERE vt <= now()))::float8 AS age
+         FROM ${queueTable(ref.queue)}`,
+    );
+    const row = rows[0];
+    depths.push({
+      queue: ref.queue,
+      kind: ref.kind,
+      length: row?.length ?? 0,
+      visible: row?.visible ?? 0,
+      oldest_visible_age_seconds: Math.max(0, Math.round((row?.age ?? 0) * 1000) / 1000),
+    });
+  }
+  return depths;
+}

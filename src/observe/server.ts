@@ -1,0 +1,210 @@
+/**
+ * The observability HTTP server (`Deno.serve`): health, metrics, configuration, templates and the
+ * live inspector of one Tasker. Off by default in the library, on in `tasker worker`.
+ *
+ * An optional bearer token guards every route except `/health*` and the empty inspector page `/`;
+ * it is compared in constant time (both sides hashed, then compared byte by byte without an early
+ * exit), so response timing says nothing about how much of a guess was right.
+ *
+ * @module
+ */
+
+import { TaskerError } from "../errors.ts";
+import type { Tasker } from "../worker/tasker.ts";
+import type { HealthOptions } from "./health.ts";
+import { type InspectorRoutes, inspectorRoutes } from "./inspector.ts";
+import { jsonResponse, observabilityRoute } from "./routes.ts";
+
+/** Options of {@link serveObservability}. */
+export interface ObservabilityServerOptions {
+  /** Address to bind. Default `127.0.0.1` (this machine only). */
+  hostname?: string;
+  /** Port; 0 picks a free one (see `addr`). Default 8787. */
+  port?: number;
+  /** Bearer token required on every route except `/health*`. Default none. */
+  token?: string;
+  /** Aborting it closes the server. */
+  signal?: AbortSignal;
+  /** Called once listening, with the bound address. Default: nothing is printed. */
+  onListen?: (addr: Deno.NetAddr) => void;
+  /** Mount the live inspector at `/` and `/events/stream`. Default true. */
+  inspector?: boolean;
+  /** Thresholds and probe deadline of the health routes. */
+  health?: HealthOptions;
+}
+
+/** A running observability server. */
+export interface ObservabilityServer extends AsyncDisposable {
+  /** The bound address (the real port when 0 was asked for). */
+  readonly addr: Deno.NetAddr;
+  /** `http://host:port` of the server. */
+  readonly url: string;
+  /** Ends inspector streams and stops the server, waiting for open requests. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Thrown when the server cannot listen (port taken, no `--allow-net`). */
+export class ObservabilityServerError extends TaskerError {
+  /**
+   * Creates the error.
+   *
+   * @param message what failed, naming the address
+   * @param options the cause
+   */
+  constructor(message: string, options?: ErrorOptions) {
+    super("E_OBSERVABILITY_SERVER", message, options);
+  }
+}
+
+/**
+ * Serves health, metrics, configuration, templates and the inspector of `tasker` over HTTP.
+ *
+ * Routes (GET or HEAD): `/health` (200 healthy or degraded, 503 unhealthy), `/health/live`,
+ * `/health/ready` (503 when not ready), `/health/detailed`, `/metrics` (Prometheus text),
+ * `/metrics/worker`, `/metrics/events`, `/config`, `/v1/templates`,
+ * `/v1/templates/{namespace}/{name}/{version}`, and the inspector's `/` and `/events/stream`.
+ * Unknown paths answer 404 `{error: "not_found", path}`, other methods 405, a missing or wrong
+ * token 401 with `WWW-Authenticate: Bearer`.
+ *
+ * @param tasker the Tasker to observe
+ * @param options address, token and lifetime
+ * @returns the running server; close it (or `await using`) before the Tasker
+ * @throws {ObservabilityServerError} when it cannot listen
+ *
+ * @example
+ * ```ts ignore
+ * await using tasker = await Tasker.open({ templates: "./templates" });
+ * await using server = serveObservability(tasker, { port: 0, token: "s3cret" });
+ * const response = await fetch(`${server.url}/health`);
+ * console.log(response.status, await response.json());
+ * ```
+ */
+export function serveObservability(
+  tasker: Tasker,
+  options: ObservabilityServerOptions = {},
+): ObservabilityServer {
+  const hostname = options.hostname ?? "127.0.0.1";
+  const port = options.port ?? 8787;
+  const token = options.token === undefined || options.token === "" ? undefined : options.token;
+  const expected = token === undefined ? undefined : digest(token);
+  const inspector: InspectorRoutes | undefined = options.inspector === false
+    ? undefined
+    : inspectorRoutes(tasker);
+  const health = options.health ?? {};
+
+  const handler = async (request: Request): Promise<Response> => {
+    const url = new URL(request.url);
+    // Probes must not need secrets, and a browser cannot send a bearer header when it navigates:
+    // the inspector page itself holds no data (it reads `#token=` and sends the header on its
+    // stream), so `/` is open too. Everything that carries data stays guarded.
+    const open = url.pathname === "/health" || url.pathname.startsWith("/health/") ||
+      url.pathname === "/";
+    if (!open && expected !== undefined && !(await authorized(request, expected))) {
+      return jsonResponse(401, { error: "unauthorized", path: url.pathname }, {
+        "www-authenticate": 'Bearer realm="deno-tasker"',
+      });
+    }
+    const fromInspector = inspector?.handle(request, url);
+    if (fromInspector !== undefined) return await fromInspector;
+    const isGet = request.method === "GET" || request.method === "HEAD";
+    const response = isGet ? await observabilityRoute(tasker, url, health) : undefined;
+    if (response !== undefined) return response;
+    if (!isGet && knownPath(url.pathname)) return methodNotAllowed(request, url);
+    return jsonResponse(404, { error: "not_found", path: url.pathname });
+  };
+
+  let server: Deno.HttpServer<Deno.NetAddr>;
+  try {
+    server = Deno.serve({
+      hostname,
+      port,
+      onListen: (addr) => options.onListen?.(addr),
+      onError: (error) => {
+        console.error(`deno-tasker: observability request failed: ${text(error)}`);
+        return jsonResponse(500, { error: "internal_error" });
+      },
+    }, handler);
+  } catch (error) {
+    void inspector?.close();
+    throw new ObservabilityServerError(
+      `could not serve observability on ${hostname}:${port}: ${text(error)}`,
+      { cause: error },
+    );
+  }
+  const addr = server.addr;
+  const detach = tasker.observer.attachHttp({
+    hostname: addr.hostname,
+    port: addr.port,
+    token_set: token !== undefined,
+  });
+  let closing: Promise<void> | undefined;
+  const onAbort = () => void close();
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      options.signal?.removeEventListener("abort", onAbort);
+      detach();
+      // Inspector streams never end on their own: close them first or shutdown waits forever.
+      await inspector?.close();
+      await server.shutdown();
+    })();
+    return closing;
+  };
+  if (options.signal?.aborted) void close();
+  else options.signal?.addEventListener("abort", onAbort, { once: true });
+  const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
+  return {
+    addr,
+    url: `http://${host}:${addr.port}`,
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}
+
+/** The routes that exist; a non-GET request to one of them is a 405, elsewhere a 404. */
+const KNOWN_PATHS = new Set([
+  "/",
+  "/events/stream",
+  "/health",
+  "/health/live",
+  "/health/ready",
+  "/health/detailed",
+  "/metrics",
+  "/metrics/worker",
+  "/metrics/events",
+  "/config",
+  "/v1/templates",
+]);
+
+function knownPath(pathname: string): boolean {
+  const path = pathname.length > 1 ? pathname.replace(/\/+$/, "") : pathname;
+  return KNOWN_PATHS.has(path) || /^\/v1\/templates\/[^/]+\/[^/]+\/[^/]+$/.test(path);
+}
+
+function methodNotAllowed(request: Request, url: URL): Response {
+  return jsonResponse(405, {
+    error: "method_not_allowed",
+    method: request.method,
+    path: url.pathname,
+  }, { allow: "GET, HEAD" });
+}
+
+async function authorized(request: Request, expected: Promise<Uint8Array>): Promise<boolean> {
+  const header = request.headers.get("authorization") ?? "";
+  const match = /^Bearer[ \t]+(.+)$/i.exec(header.trim());
+  const given = await digest(match?.[1] ?? "");
+  const wanted = await expected;
+  // Both are SHA-256 digests (same length): compare every byte, no early exit.
+  let difference = match ? 0 : 1;
+  for (let i = 0; i < wanted.length; i++) difference |= wanted[i]! ^ given[i]!;
+  return difference === 0;
+}
+
+async function digest(text: string): Promise<Uint8Array> {
+  return new Uint8Array(
+    await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)),
+  );
+}
+
+function text(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
