@@ -10,140 +10,39 @@
  */
 
 import type { Database } from "../durable/database.ts";
-import { TaskerError } from "../errors.ts";
-import { PublisherRegistry } from "../events/publisher_registry.ts";
 import { buildDomainEvent } from "../events/envelope.ts";
-import { stepQueue } from "../names.ts";
-import type { TemplateRegistry } from "../template/registry.ts";
-import { buildStepContext, runHandler } from "./context.ts";
-import { EventPipeline } from "./event_pipeline.ts";
-import { EventRouter, type EventRouterStats, type FastSink } from "./event_router.ts";
-import { stepGraph } from "./graph.ts";
-import type { HandlerRegistry } from "./handler_registry.ts";
-import { OwedEvents, type OwedEventSink } from "./owed_events.ts";
-import { ensureQueue } from "./queues.ts";
-import { retryDelayMs } from "./backoff.ts";
-import {
-  type ClaimedStep,
-  claimSteps,
-  type QueuedStep,
-  type RecordedOutcome,
-  type StepMessage,
-} from "./step_store.ts";
-import { OutcomeCommitter } from "./committer.ts";
-import type { StepTrace, StepTracer } from "./step_tracer.ts";
-import { failure, type StepResult } from "./types.ts";
-import { uuidv7 } from "../events/uuid.ts";
+import { PublisherRegistry } from "../events/publisher_registry.ts";
 import type { JsonObject } from "../events/types.ts";
+import { uuidv7 } from "../events/uuid.ts";
+import { stepQueue } from "../names.ts";
+import { retryDelayMs } from "./backoff.ts";
+import { OutcomeCommitter } from "./committer.ts";
+import { EventPipeline } from "./event_pipeline.ts";
+import { EventRouter, type EventRouterStats } from "./event_router.ts";
+import { OwedEvents } from "./owed_events.ts";
+import { ensureQueue } from "./queues.ts";
+import { executeStep } from "./step_execution.ts";
+import { type ClaimedStep, claimSteps, type QueuedStep, type StepMessage } from "./step_store.ts";
+import type { StepTrace } from "./step_tracer.ts";
+import { WorkerConfigError } from "./worker_errors.ts";
+import type {
+  OutcomeListener,
+  WorkerOptions,
+  WorkerSettings,
+  WorkerState,
+  WorkerStats,
+} from "./worker_types.ts";
 
-/** How a worker runs. */
-export interface WorkerOptions {
-  /** The task engine's database. */
-  db: Database;
-  /** Templates the worker can run. */
-  templates: TemplateRegistry;
-  /** Handlers by callable; validated against the templates at `start()`. */
-  handlers: HandlerRegistry;
-  /** Custom publishers by name; unknown names fall back to the default publisher (counted). */
-  publishers?: PublisherRegistry;
-  /** The in-process bus for fast and broadcast events. */
-  bus?: FastSink;
-  /** The process's DurableWriter for durable and broadcast events. */
-  writer?: OwedEventSink;
-  /** Owed-event bookkeeping shared with the writer's `onCommitted` hook. */
-  owed?: OwedEvents;
-  /** Namespaces whose step queues this worker reads. Default: every template namespace. */
-  namespaces?: string[];
-  /** Steps run at once. Default 10. */
-  concurrency?: number;
-  /** How long an idle worker waits before reading its queues again, in ms. Default 50. */
-  pollIntervalMs?: number;
-  /** Claim lease and message visibility timeout, in seconds. Default 30. */
-  leaseSeconds?: number;
-  /** This worker's id, recorded in claims. Default a new UUIDv7. */
-  workerId?: string;
-  /** Owed-event recovery: how old an owed event must be and how often to look. */
-  recovery?: { olderThanMs?: number; intervalMs?: number } | false;
-  /** Randomness for retry jitter (injectable for tests). Default `Math.random`. */
-  random?: () => number;
-  /** Tracing hook around each step attempt (OpenTelemetry); unset costs one check per step. */
-  stepTracer?: StepTracer;
-}
+export { WorkerConfigError } from "./worker_errors.ts";
 
-/** Counters of one worker. */
-export interface WorkerStats {
-  /** Step attempts recorded. */
-  processed: number;
-  /** Attempts that completed their step. */
-  succeeded: number;
-  /** Attempts that failed (retried or not). */
-  failed: number;
-  /** Failed attempts scheduled for a retry. */
-  retried: number;
-  /** Steps running now. */
-  in_progress: number;
-  /** Outcomes not recorded because another worker took the step over (lease expired). */
-  lost_claims: number;
-  /** Messages whose processing hit an unexpected error (they become visible again). */
-  errors: number;
-  /** Total handler time, ms. */
-  handler_ms_total: number;
-  /** Longest handler time, ms. */
-  handler_ms_max: number;
-  /** Owed events re-sent by recovery passes. */
-  recovered_events: number;
-  /** Recording transactions committed (group commit: several outcomes each). */
-  commit_groups: number;
-  /** Milliseconds spent inside recording transactions. */
-  commit_ms_total: number;
-  /** Milliseconds spent reading queues and claiming steps. */
-  claim_ms_total: number;
-}
-
-/** A worker's effective settings, defaults applied (`tasker.config()` shows them). */
-export interface WorkerSettings {
-  /** Namespaces whose step queues it reads. */
-  namespaces: string[];
-  /** Steps run at once. */
-  concurrency: number;
-  /** Claim lease and message visibility timeout, in seconds. */
-  lease_seconds: number;
-  /** Longest idle wait between queue reads, in ms. */
-  poll_interval_ms: number;
-  /** Owed-event recovery, or `null` when disabled (or no writer is attached). */
-  recovery: { older_than_ms: number; interval_ms: number } | null;
-}
-
-/** Thrown by `start()` when the worker cannot run as configured. */
-export class WorkerConfigError extends TaskerError {
-  /**
-   * Creates the error.
-   *
-   * @param message what is wrong
-   */
-  constructor(message: string) {
-    super("E_WORKER_CONFIG", message);
-  }
-}
-
-/** How long one recorded step attempt took, handed to outcome listeners. */
-export interface StepTiming {
-  /** Time spent in the step's handler, ms. */
-  handler_ms: number;
-}
-
-/** Listener for recorded outcomes (CLI progress lines, tests, metrics). */
-export type OutcomeListener = (
-  claim: ClaimedStep,
-  outcome: RecordedOutcome,
-  timing: StepTiming,
-) => void;
-
-/**
- * Where a worker is in its life: `created` (not started), `running`, `stopping` (`close()`
- * called, in-flight steps draining) or `stopped`.
- */
-export type WorkerState = "created" | "running" | "stopping" | "stopped";
+export type {
+  OutcomeListener,
+  StepTiming,
+  WorkerOptions,
+  WorkerSettings,
+  WorkerState,
+  WorkerStats,
+} from "./worker_types.ts";
 
 /**
  * A step worker.
@@ -425,45 +324,16 @@ export class Worker implements AsyncDisposable {
   }
 
   async #execute(claim: ClaimedStep): Promise<void> {
-    const { templates, handlers } = this.#options;
     let trace: StepTrace | undefined;
     try {
-      const template = templates.require(claim.task.namespace, claim.task.name, claim.task.version);
-      const stepTemplate = template.steps.find((s) => s.name === claim.step.name);
-      if (!stepTemplate) throw new WorkerConfigError(`template has no step ${claim.step.name}`);
-      const graph = stepGraph(template);
-      const dependencyResults: Record<string, unknown> = {};
-      for (const ancestor of graph.ancestors.get(stepTemplate.name) ?? []) {
-        dependencyResults[ancestor] = claim.completed_results[ancestor];
-      }
-      const ctx = buildStepContext({
-        task: claim.task,
-        step: {
-          step_uuid: claim.step.step_uuid,
-          name: claim.step.name,
-          attempts: claim.step.attempts,
-          max_attempts: claim.step.max_attempts,
-          retryable: claim.step.retryable,
-        },
-        initialization: stepTemplate.handler.initialization,
-        dependencyResults,
+      const run = await executeStep(claim, {
+        templates: this.#options.templates,
+        handlers: this.#options.handlers,
         signal: this.#shutdown.signal,
-        publish: handlers.publishDomainEvent,
+        tracer: this.#options.stepTracer,
       });
-      trace = this.#options.stepTracer?.startStep(claim);
-      const started = performance.now();
-      let result: StepResult;
-      try {
-        const handler = handlers.resolve(stepTemplate.handler.callable);
-        const timeoutMs = stepTemplate.timeout_seconds === undefined
-          ? undefined
-          : stepTemplate.timeout_seconds * 1000;
-        const run = () => runHandler(handler, ctx, timeoutMs === undefined ? {} : { timeoutMs });
-        result = storable(await (trace ? trace.run(run) : run()));
-      } catch (error) {
-        result = failure(text(error), { errorType: errorName(error), retryable: false });
-      }
-      const elapsed = performance.now() - started;
+      trace = run.trace;
+      const { stepTemplate, graph, result, elapsed } = run;
       this.#stats.handler_ms_total += elapsed;
       if (elapsed > this.#stats.handler_ms_max) this.#stats.handler_ms_max = elapsed;
 
@@ -562,28 +432,4 @@ export class Worker implements AsyncDisposable {
 
 function text(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-function errorName(error: unknown): string {
-  return error instanceof Error ? error.name : "Error";
-}
-
-/**
- * A result the database can store: a result that is not JSON (a BigInt, a cycle) or holds a NUL
- * character becomes a non-retryable failure saying so, instead of failing the whole group.
- */
-function storable(result: StepResult): StepResult {
-  try {
-    const json = JSON.stringify(result.success ? result.result ?? null : result.error) ?? "null";
-    if (!json.includes("\\u0000")) return result;
-    return failure("the step result contains a NUL character (\\u0000), which jsonb cannot store", {
-      errorType: "InvalidStepResult",
-      retryable: false,
-    });
-  } catch (error) {
-    return failure(`the step result is not JSON: ${text(error)}`, {
-      errorType: "InvalidStepResult",
-      retryable: false,
-    });
-  }
 }

@@ -1,0 +1,306 @@
+/**
+ * Recording step outcomes, set-based: a group of outcomes held by one worker is written in ONE
+ * transaction that also schedules retries, enqueues successors whose dependencies are all
+ * complete, finishes tasks, deletes the queue messages, and stores the domain events the steps
+ * fired (their ids fixed here). The transaction first locks its tasks' rows in UUID order, so
+ * workers sharing tasks (parallel branches) serialise per task instead of deadlocking.
+ *
+ * @module
+ */
+
+import type { Database, Queryable } from "../durable/database.ts";
+import type { StepEventStep } from "../events/context.ts";
+import { domainEventsQueue } from "../names.ts";
+import type { PreparedEvent } from "./event_router.ts";
+import type { ClaimedStep, StepState, TaskState } from "./step_store.ts";
+import type { StepResult } from "./types.ts";
+
+/** Everything needed to record one attempt's outcome. */
+export interface StepOutcomeRecord {
+  /** The claim this worker holds. */
+  claim: ClaimedStep;
+  /** Names of the steps that depend directly on this one. */
+  successors: readonly string[];
+  /** The handler's outcome. */
+  result: StepResult;
+  /** Delay before the next attempt, when this outcome turns out to be retryable. */
+  retryDelayMs: (attempts: number) => number;
+  /**
+   * Prepares the events this outcome fires, given the step row as written (pure, no I/O): runs
+   * inside the transaction so the events the step owes commit with it.
+   */
+  prepareEvents: (step: StepEventStep) => PreparedEvent[];
+}
+
+/** The recorded outcome of one step. */
+export interface RecordedOutcome {
+  /** The step's new state. */
+  state: StepState;
+  /** The task's state after this group of outcomes. */
+  task_state: TaskState;
+  /** Successor steps this outcome released into the queue. */
+  enqueued: string[];
+  /** When a retry was scheduled, its delay. */
+  retry_delay_ms?: number;
+  /** Events fired, in declaration order, to route now that they are committed. */
+  events: PreparedEvent[];
+}
+
+interface Planned {
+  record: StepOutcomeRecord;
+  state: StepState;
+  retryable: boolean;
+  retryDelayMs?: number;
+}
+
+/**
+ * Records a group of outcomes held by `workerId` in one transaction. The result lists, per
+ * record in order, its outcome, or `null` when its claim was lost (the lease expired and
+ * another worker took the step): nothing is written for those.
+ *
+ * @example
+ * ```ts ignore
+ * const outcomes = await recordOutcomes(db, records, "worker-1");
+ * ```
+ */
+export function recordOutcomes(
+  db: Database,
+  records: readonly StepOutcomeRecord[],
+  workerId: string,
+): Promise<(RecordedOutcome | null)[]> {
+  const planned = records.map(plan);
+  return db.transaction(async (tx) => {
+    const taskIds = [...new Set(records.map((r) => r.claim.task.task_uuid))].sort();
+    await tx.query(
+      "SELECT 1 FROM tasker.tasks WHERE task_uuid = ANY($1::uuid[]) ORDER BY task_uuid FOR UPDATE",
+      [taskIds],
+    );
+    const written = await writeSteps(tx, planned, workerId);
+    const kept = planned.filter((p) => written.has(p.record.claim.step.step_uuid));
+    const released = await releaseSuccessors(tx, kept);
+    await scheduleRetries(tx, kept);
+    const taskStates = await settleTasks(tx, kept);
+    await deleteMessages(tx, planned);
+    const events = new Map<Planned, PreparedEvent[]>();
+    for (const p of kept) {
+      events.set(p, p.record.prepareEvents({ ...p.record.claim.step, retryable: p.retryable }));
+    }
+    await storeEvents(tx, events);
+    return planned.map((p) => {
+      if (!written.has(p.record.claim.step.step_uuid)) return null;
+      const claim = p.record.claim;
+      const outcome: RecordedOutcome = {
+        state: p.state,
+        task_state: taskStates.get(claim.task.task_uuid) ?? claim.task_state,
+        enqueued: released.get(claim.step.step_uuid) ?? [],
+        events: events.get(p) ?? [],
+      };
+      if (p.retryDelayMs !== undefined) outcome.retry_delay_ms = p.retryDelayMs;
+      return outcome;
+    });
+  });
+}
+
+function plan(record: StepOutcomeRecord): Planned {
+  const { step } = record.claim;
+  const { result } = record;
+  // Retryability is the persisted row's: the template's flag, narrowed by a handler that says
+  // its failure cannot be retried, and bounded by the attempts left.
+  const retryable = step.retryable && (result.success || result.error.retryable);
+  const state: StepState = result.success
+    ? "complete"
+    : retryable && step.attempts < step.max_attempts
+    ? "waiting_for_retry"
+    : "error";
+  const planned: Planned = { record, state, retryable };
+  if (state === "waiting_for_retry") planned.retryDelayMs = record.retryDelayMs(step.attempts);
+  return planned;
+}
+
+async function writeSteps(
+  tx: Queryable,
+  planned: readonly Planned[],
+  workerId: string,
+): Promise<Set<string>> {
+  const rows = await tx.query<{ step_uuid: string }>(
+    `UPDATE tasker.steps s
+        SET state = v.state, result = v.result, error = v.error, retryable = v.retryable,
+            next_attempt_at = CASE WHEN v.delay IS NULL THEN NULL
+              ELSE now() + make_interval(secs => v.delay) END,
+            completed_at = CASE WHEN v.state IN ('complete', 'error') THEN now() END,
+            claimed_by = NULL, claim_expires_at = NULL, updated_at = now()
+       FROM unnest($1::uuid[], $2::text[], $3::jsonb[], $4::jsonb[], $5::bool[],
+                   $6::double precision[]) AS v(step_uuid, state, result, error, retryable, delay)
+      WHERE s.step_uuid = v.step_uuid AND s.claimed_by = $7 AND s.state = 'in_progress'
+      RETURNING s.step_uuid::text AS step_uuid`,
+    [
+      planned.map((p) => p.record.claim.step.step_uuid),
+      planned.map((p) => p.state),
+      planned.map(({ record: { result } }) =>
+        result.success ? JSON.stringify(result.result ?? null) : null
+      ),
+      planned.map(({ record: { result } }) =>
+        result.success ? null : JSON.stringify({ ...result.error, metadata: result.metadata })
+      ),
+      planned.map((p) => p.retryable),
+      planned.map((p) => (p.retryDelayMs === undefined ? null : p.retryDelayMs / 1000)),
+      workerId,
+    ],
+  );
+  return new Set(rows.map((row) => row.step_uuid));
+}
+
+/** Decrements successors' pending counts; sends those reaching zero. Keyed by the releasing step. */
+async function releaseSuccessors(
+  tx: Queryable,
+  kept: readonly Planned[],
+): Promise<Map<string, string[]>> {
+  const tasks: string[] = [];
+  const names: string[] = [];
+  const releasers: string[] = [];
+  for (const p of kept) {
+    if (p.state !== "complete") continue;
+    for (const successor of p.record.successors) {
+      tasks.push(p.record.claim.task.task_uuid);
+      names.push(successor);
+      releasers.push(p.record.claim.step.step_uuid);
+    }
+  }
+  const released = new Map<string, string[]>();
+  if (tasks.length === 0) return released;
+  const releaser = new Map(tasks.map((task, i) => [`${task}/${names[i]}`, releasers[i]!]));
+  const rows = await tx.query<
+    { task_uuid: string; step_uuid: string; name: string; state: StepState }
+  >(
+    `UPDATE tasker.steps s
+        SET pending_dependencies = s.pending_dependencies - v.done,
+            state = CASE WHEN s.pending_dependencies = v.done THEN 'enqueued' ELSE s.state END,
+            updated_at = now()
+       FROM (SELECT task_uuid, name, count(*)::int AS done
+               FROM unnest($1::uuid[], $2::text[]) AS u(task_uuid, name)
+              GROUP BY task_uuid, name) v
+      WHERE s.task_uuid = v.task_uuid AND s.name = v.name AND s.state = 'pending'
+      RETURNING s.task_uuid::text AS task_uuid, s.step_uuid::text AS step_uuid, s.name, s.state`,
+    [tasks, names],
+  );
+  const ready = rows.filter((row) => row.state === "enqueued");
+  if (ready.length === 0) return released;
+  const queueOf = new Map(
+    kept.map((p) => [p.record.claim.task.task_uuid, p.record.claim.source.queue]),
+  );
+  const byQueue = new Map<string, string[]>();
+  for (const row of ready) {
+    const queue = queueOf.get(row.task_uuid)!;
+    const bodies = byQueue.get(queue) ?? [];
+    bodies.push(JSON.stringify({ task_uuid: row.task_uuid, step_uuid: row.step_uuid }));
+    byQueue.set(queue, bodies);
+    // Credit the release to a completed predecessor in this group (for progress reporting).
+    const by = releaser.get(`${row.task_uuid}/${row.name}`)!;
+    released.set(by, [...(released.get(by) ?? []), row.name]);
+  }
+  for (const [queue, bodies] of byQueue) {
+    await tx.query("SELECT pgmq.send_batch($1::text, $2::jsonb[], clock_timestamp())", [
+      queue,
+      bodies,
+    ]);
+  }
+  return released;
+}
+
+async function scheduleRetries(tx: Queryable, kept: readonly Planned[]): Promise<void> {
+  // Retries are rare and each has its own delay; one send per retry keeps it simple.
+  for (const p of kept) {
+    if (p.retryDelayMs === undefined) continue;
+    const { claim } = p.record;
+    await tx.query(
+      `SELECT pgmq.send($1::text, $2::jsonb, NULL::jsonb,
+                        clock_timestamp() + make_interval(secs => $3::double precision))`,
+      [
+        claim.source.queue,
+        JSON.stringify({ task_uuid: claim.task.task_uuid, step_uuid: claim.step.step_uuid }),
+        p.retryDelayMs / 1000,
+      ],
+    );
+  }
+}
+
+async function settleTasks(
+  tx: Queryable,
+  kept: readonly Planned[],
+): Promise<Map<string, TaskState>> {
+  const done = new Map<string, { completed: number; failed: boolean }>();
+  for (const p of kept) {
+    if (p.state === "waiting_for_retry") continue;
+    const id = p.record.claim.task.task_uuid;
+    const entry = done.get(id) ?? { completed: 0, failed: false };
+    if (p.state === "complete") entry.completed++;
+    else entry.failed = true;
+    done.set(id, entry);
+  }
+  const states = new Map<string, TaskState>();
+  if (done.size === 0) return states;
+  const ids = [...done.keys()];
+  const rows = await tx.query<{ task_uuid: string; state: TaskState }>(
+    `UPDATE tasker.tasks t
+        SET steps_complete = t.steps_complete + v.completed,
+            state = CASE WHEN t.state = 'error' OR v.failed THEN 'error'
+                         WHEN t.steps_complete + v.completed >= t.step_count THEN 'complete'
+                         ELSE 'in_progress' END,
+            completed_at = CASE
+              WHEN t.state = 'error' THEN t.completed_at
+              WHEN v.failed OR t.steps_complete + v.completed >= t.step_count THEN now()
+              ELSE t.completed_at END,
+            updated_at = now()
+       FROM unnest($1::uuid[], $2::int[], $3::bool[]) AS v(task_uuid, completed, failed)
+      WHERE t.task_uuid = v.task_uuid
+      RETURNING t.task_uuid::text AS task_uuid, t.state`,
+    [ids, ids.map((id) => done.get(id)!.completed), ids.map((id) => done.get(id)!.failed)],
+  );
+  for (const row of rows) states.set(row.task_uuid, row.state);
+  return states;
+}
+
+async function deleteMessages(tx: Queryable, planned: readonly Planned[]): Promise<void> {
+  const byQueue = new Map<string, number[]>();
+  for (const { record: { claim: { source } } } of planned) {
+    const ids = byQueue.get(source.queue) ?? [];
+    ids.push(source.msg_id);
+    byQueue.set(source.queue, ids);
+  }
+  for (const [queue, ids] of byQueue) {
+    await tx.query("SELECT pgmq.delete($1::text, $2::bigint[])", [queue, ids]);
+  }
+}
+
+async function storeEvents(tx: Queryable, events: Map<Planned, PreparedEvent[]>): Promise<void> {
+  const ids: string[] = [];
+  const tasks: string[] = [];
+  const steps: string[] = [];
+  const names: string[] = [];
+  const modes: string[] = [];
+  const queues: (string | null)[] = [];
+  const envelopes: string[] = [];
+  for (const [p, list] of events) {
+    const { task, step } = p.record.claim;
+    for (const prepared of list) {
+      ids.push(prepared.event.event_id);
+      tasks.push(task.task_uuid);
+      steps.push(step.step_uuid);
+      names.push(prepared.event.event_name);
+      modes.push(prepared.delivery_mode);
+      queues.push(prepared.delivery_mode === "fast" ? null : domainEventsQueue(task.namespace));
+      envelopes.push(JSON.stringify(prepared.event));
+    }
+  }
+  if (ids.length === 0) return;
+  await tx.query(
+    `INSERT INTO tasker.step_events
+       (event_id, task_uuid, step_uuid, event_name, delivery_mode, queue, envelope, sent_at)
+     SELECT e.event_id, e.task_uuid, e.step_uuid, e.event_name, e.delivery_mode, e.queue,
+            e.envelope, CASE WHEN e.delivery_mode = 'fast' THEN now() END
+       FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[],
+                   $7::jsonb[])
+         AS e(event_id, task_uuid, step_uuid, event_name, delivery_mode, queue, envelope)`,
+    [ids, tasks, steps, names, modes, queues, envelopes],
+  );
+}
