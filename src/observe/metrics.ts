@@ -93,21 +93,8 @@ export interface ActorMetrics {
   dropped: Record<DropReason, number>;
 }
 
-/** Totals of the actor system (including actors that have left it). */
-export interface ActorTotals {
-  /** Actors running now. */
-  actors: number;
-  /** Messages handled. */
-  processed: number;
-  /** Messages that failed. */
-  failed: number;
-  /** Messages dropped. */
-  dropped: number;
-  /** Restarts. */
-  restarts: number;
-  /** Escalations: actors stopped for good after too many restarts. */
-  escalations: number;
-}
+/** Totals of the actor system (including actors that have left it): its stats without the per-actor list. */
+export type ActorTotals = Omit<ActorSystemStats, "perActor">;
 
 /** Domain event counters by path. */
 export interface EventMetrics {

@@ -1,6 +1,6 @@
 // Helpers of the inspector tests: serve routes on a free port, read an SSE response frame by
 // frame with deadlines, and build synthetic domain events.
-import { buildDomainEvent } from "../../src/events/envelope.ts";
+import { domainEvent } from "./_helpers.ts";
 import type { DomainEvent } from "../../src/events/types.ts";
 import type { InspectorRoutes } from "../../src/observe/inspector.ts";
 
@@ -142,18 +142,5 @@ export async function eventually(
 
 /** A valid domain event named `name`, for publishing straight onto a bus. */
 export function syntheticEvent(name: string, namespace = "inspect"): DomainEvent {
-  return buildDomainEvent({
-    event_name: name,
-    payload: { n: 1 },
-    task_sequence_step: {},
-    execution_result: { success: true },
-    metadata: {
-      task_uuid: crypto.randomUUID(),
-      step_uuid: crypto.randomUUID(),
-      step_name: "step",
-      namespace,
-      correlation_id: "c-1",
-      fired_by: "test",
-    },
-  });
+  return domainEvent(name, namespace);
 }
