@@ -44,13 +44,17 @@ export async function eventsCommand(args: string[]): Promise<number> {
   if (follow) Deno.addSignalListener("SIGINT", onSignal);
   try {
     let after = 0;
+    let exists = false;
     do {
-      if (
-        (await db.query<{ n: number }>(
-          "SELECT count(*)::int AS n FROM pgmq.list_queues() WHERE queue_name = $1",
-          [queue],
-        ))[0]?.n
-      ) {
+      // The queue appears with the first durable event; once there, it stays.
+      exists ||= (await db.query<{ n: number }>(
+        "SELECT count(*)::int AS n FROM pgmq.list_queues() WHERE queue_name = $1",
+        [queue],
+      ))[0]?.n === 1;
+      if (!exists && !follow) {
+        console.error(`tasker events: no queue ${queue} yet (no durable event has been written)`);
+      }
+      if (exists) {
         // The table name is built only from a validated namespace (assertNamespace above).
         const rows = await db.query<{ msg_id: number; message: { event_name?: string } }>(
           `SELECT msg_id, message FROM pgmq."q_${queue}" WHERE msg_id > $1 ORDER BY msg_id LIMIT $2`,

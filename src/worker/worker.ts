@@ -11,10 +11,11 @@
 
 import type { Database } from "../durable/database.ts";
 import { buildDomainEvent } from "../events/envelope.ts";
+import { defaultPublisher } from "../events/publisher.ts";
 import { PublisherRegistry } from "../events/publisher_registry.ts";
 import type { JsonObject } from "../events/types.ts";
 import { uuidv7 } from "../events/uuid.ts";
-import { stepQueue } from "../names.ts";
+import { domainEventsQueue, stepQueue } from "../names.ts";
 import { retryDelayMs } from "./backoff.ts";
 import { OutcomeCommitter } from "./committer.ts";
 import { EventPipeline } from "./event_pipeline.ts";
@@ -112,7 +113,7 @@ export class Worker implements AsyncDisposable {
             enqueue(event) {
               owed.track(event.event_id);
               const accepted = writer.enqueue(event, {
-                queue: `${event.metadata.namespace}_domain_events`,
+                queue: domainEventsQueue(event.metadata.namespace),
               });
               if (!accepted) owed.untrack(event.event_id);
               return accepted;
@@ -406,15 +407,11 @@ export class Worker implements AsyncDisposable {
           fired_by: "publishDomainEvent",
         },
       });
-      this.router.route({ event, delivery_mode: "durable", publisher: this.#adHocPublisher });
+      this.router.route({ event, delivery_mode: "durable", publisher: defaultPublisher });
     } catch (error) {
       this.router.counters.routing_errors++;
       console.error(`deno-tasker: ad-hoc event ${name} was not published: ${text(error)}`);
     }
-  }
-
-  get #adHocPublisher() {
-    return (this.#options.publishers ?? new PublisherRegistry()).resolve(undefined).publisher;
   }
 
   async #recover(): Promise<void> {

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { captureConsole } from "../_console.ts";
 import { buildStepContext, runHandler, type StepContextInput } from "../../src/worker/context.ts";
 import { failure, type StepContext, type StepHandler, success } from "../../src/worker/types.ts";
 
@@ -28,21 +29,7 @@ function attempt(overrides: Partial<StepContextInput> = {}): StepContextInput {
   };
 }
 
-/** Replaces console[method] while `fn` runs; returns the lines it was called with. */
-async function capture(
-  method: "debug" | "error",
-  fn: () => unknown,
-): Promise<unknown[][]> {
-  const calls: unknown[][] = [];
-  const original = console[method];
-  console[method] = (...args: unknown[]) => void calls.push(args);
-  try {
-    await fn();
-  } finally {
-    console[method] = original;
-  }
-  return calls;
-}
+const capture = captureConsole;
 
 Deno.test("input reads the task context's own keys only", () => {
   const ctx = buildStepContext(attempt());

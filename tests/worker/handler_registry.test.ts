@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { captureConsole } from "../_console.ts";
 import { parseTemplate } from "../../src/template/load.ts";
 import { buildStepContext } from "../../src/worker/context.ts";
 import {
@@ -43,17 +44,7 @@ function contextFor(registry: HandlerRegistry): StepContext {
   });
 }
 
-async function capture(method: "debug" | "error", fn: () => unknown): Promise<unknown[][]> {
-  const calls: unknown[][] = [];
-  const original = console[method];
-  console[method] = (...args: unknown[]) => void calls.push(args);
-  try {
-    await fn();
-  } finally {
-    console[method] = original;
-  }
-  return calls;
-}
+const capture = captureConsole;
 
 Deno.test("register, get, has and callables", () => {
   const object = { call: ok };
