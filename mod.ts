@@ -7,9 +7,14 @@
  * in-process bus of supervised actor subscribers, `durable` to the PGMQ queue
  * `{namespace}_domain_events` through one pooled batching writer, or `broadcast` to both.
  *
+ * This entry holds what an application needs. The rest of the toolkit is in subpath exports:
+ * `./durable` (database adapters, PGMQ, migrations, writer and consumer internals), `./actors`
+ * (the actor system and supervisors the bus runs on), `./observe` (health, metrics and inspector
+ * building blocks), `./testing` (event captures) and `./cli` (the `tasker` command line).
+ *
  * @example Load a template and build an event (no permissions needed)
  * ```ts
- * import { buildDomainEvent, parseTemplate } from "./mod.ts";
+ * import { buildDomainEvent, parseTemplate } from "@deno-tasker/tasker";
  *
  * const template = parseTemplate(`
  * name: checkout
@@ -20,7 +25,9 @@
  *     handler: { callable: payments.charge }
  *     publishes_events:
  *       - name: payment.processed
+ *         description: The card was charged.
  *         delivery_mode: broadcast
+ *         schema: { type: object, required: [amount] }
  * `);
  * const event = buildDomainEvent({
  *   event_name: template.steps[0]!.publishes_events[0]!.name,
@@ -32,7 +39,7 @@
  *     step_uuid: crypto.randomUUID(),
  *     step_name: "charge",
  *     namespace: template.namespace_name,
- *     correlation_id: "order-1001",
+ *     correlation_id: crypto.randomUUID(),
  *     fired_by: "payments.charge",
  *   },
  * });
@@ -41,7 +48,7 @@
  *
  * @example Subscribe to fast events with glob patterns
  * ```ts
- * import { EventBus } from "./mod.ts";
+ * import { EventBus } from "@deno-tasker/tasker";
  *
  * await using bus = new EventBus();
  * bus.subscribe("payment.#", (event) => console.log("got", event.event_name));
@@ -51,33 +58,288 @@
  */
 
 export { TaskerError } from "./src/errors.ts";
+export { InvalidNameError } from "./src/names.ts";
+export { InvalidSchemaError, SchemaValidationError } from "./src/json_schema.ts";
+
+// Task templates.
 export {
-  assertEventName,
-  assertNamespace,
-  assertQueueName,
-  deadLetterQueue,
-  domainEventsQueue,
-  EVENT_NAME_PATTERN,
-  InvalidNameError,
-  isValidEventName,
-  isValidNamespace,
-  MAX_QUEUE_NAME_LENGTH,
-  NAMESPACE_PATTERN,
-  QUEUE_NAME_PATTERN,
-  stepQueue,
-} from "./src/names.ts";
+  DuplicateTemplateError,
+  type EventDeclaration,
+  formatTemplateIssue,
+  type HandlerSpec,
+  loadTemplateDir,
+  loadTemplateFile,
+  type LoadTemplateOptions,
+  parseTemplate,
+  type ParseTemplateOptions,
+  type RetryPolicy,
+  type StepTemplate,
+  type TaskTemplate,
+  type TemplateIssue,
+  TemplateLoadError,
+  TemplateNotFoundError,
+  TemplateRegistry,
+  TemplateValidationError,
+} from "./src/template/mod.ts";
+
+// Handlers, tasks and the process that runs them.
 export {
-  type CompiledSchema,
-  compileJsonSchema,
-  InvalidSchemaError,
-  type SchemaFailure,
-  SchemaValidationError,
-} from "./src/json_schema.ts";
-export * from "./src/events/mod.ts";
-export * from "./src/template/mod.ts";
-export * from "./src/actors/mod.ts";
-export * from "./src/bus/mod.ts";
-export * from "./src/durable/mod.ts";
-export * from "./src/worker/mod.ts";
-export * from "./actors/mod.ts";
-export * from "./src/observe/mod.ts";
+  buildStepContext,
+  DuplicateHandlerError,
+  failure,
+  type FailureOptions,
+  type FiredEvent,
+  HandlerRegistry,
+  InvalidHandlerError,
+  type MissingHandler,
+  MissingHandlersError,
+  runHandler,
+  type RunHandlerOptions,
+  type StepContext,
+  type StepContextInput,
+  type StepError,
+  type StepFailure,
+  type StepHandler,
+  type StepHandlerFunction,
+  type StepInfo,
+  type StepResult,
+  type StepStatus,
+  type StepSuccess,
+  type StepTaskInfo,
+  type SubmittedTask,
+  success,
+  TaskContextError,
+  Tasker,
+  type TaskerDatabaseOptions,
+  type TaskerOptions,
+  TaskNotFoundError,
+  type TaskRequest,
+  TaskRequestError,
+  type TaskStatus,
+  UnknownHandlerError,
+  Worker,
+  WorkerConfigError,
+  type WorkerStats,
+} from "./src/worker/mod.ts";
+
+// Domain events and custom publishers.
+export {
+  buildDomainEvent,
+  type BuildDomainEventInput,
+  // Tasker's wire shape: typed access, builders for publisher tests, the JSON Schema.
+  buildStepEventContext,
+  definePublisher,
+  type DeliveryMode,
+  DOMAIN_EVENT_JSON_SCHEMA,
+  type DomainEvent,
+  type DomainEventMetadata,
+  type DomainEventPayload,
+  type DomainEventView,
+  DuplicatePublisherError,
+  eventView,
+  InvalidEventError,
+  InvalidPublisherError,
+  type JsonObject,
+  parseDomainEvent,
+  type PublicationCondition,
+  type Publisher,
+  type PublisherDefinition,
+  PublisherRegistry,
+  type StepEventContext,
+  wireSchemaFailures,
+} from "./src/events/mod.ts";
+
+// The fast path: the bus, class-style subscribers and the ready-made actors.
+export {
+  type BusStats,
+  EventBus,
+  type EventBusOptions,
+  type EventHandler,
+  InvalidPatternError,
+  type PublishResult,
+  type SubscribeOptions,
+  Subscriber,
+  type SubscriberOptions,
+  SubscriberRegistry,
+  type Subscription,
+} from "./src/bus/mod.ts";
+export {
+  createLoggingSubscriber,
+  createMetricsSubscriber,
+  LoggingSubscriber,
+  type LoggingSubscriberOptions,
+  type MetricsSnapshot,
+  MetricsSubscriber,
+  type MetricsSubscriberOptions,
+} from "./actors/mod.ts";
+
+// The durable path and the database.
+export {
+  type ConsumerMessageContext,
+  type Database,
+  DatabaseClosedError,
+  DatabaseUnavailableError,
+  DatabaseUrlError,
+  DataDirLockedError,
+  DurableConsumer,
+  type DurableConsumerOptions,
+  type DurableConsumerStats,
+  type DurableEventHandler,
+  DurableWriter,
+  type DurableWriterStats,
+  MigrationError,
+  openDatabase,
+  type OpenDatabaseOptions,
+  type Queryable,
+  WriterBufferFullError,
+  WriterClosedError,
+} from "./src/durable/mod.ts";
+
+// Observability.
+export {
+  type HealthReport,
+  type HealthStatus,
+  type ObservabilityServer,
+  ObservabilityServerError,
+  type ObservabilityServerOptions,
+  OtelInstrumentation,
+  type OtelOptions,
+  serveObservability,
+  type TaskerConfig,
+  type TaskerMetrics,
+} from "./src/observe/mod.ts";
+
+// Types the API above refers to (in its signatures), for reading its documentation.
+export type { LogSink, MetricsCollector } from "./actors/mod.ts";
+export type {
+  ActorBehavior,
+  ActorFeed,
+  ActorRef,
+  ActorSpec,
+  ActorState,
+  ActorStats,
+  ActorSystem,
+  ActorSystemStats,
+  BackoffOptions,
+  DeadLetter,
+  DropReason,
+  Escalation,
+  OfferOutcome,
+  OverflowPolicy,
+  PumpBehavior,
+  RestartType,
+  ShutdownPolicy,
+  SupervisionStrategy,
+  Supervisor,
+  SupervisorOptions,
+} from "./src/actors/mod.ts";
+export type {
+  IsolatedSubscribeOptions,
+  RegisteredSubscriberInfo,
+  SubscribeDefaults,
+  SubscriberClass,
+  SubscriberFactory,
+  SubscriberInfo,
+  SubscriberRegistryStats,
+  SubscriberSource,
+} from "./src/bus/mod.ts";
+export type {
+  CommittedEvent,
+  ConsumerCloseOptions,
+  DatabaseKind,
+  DataDirOwner,
+  DurableWriterTuning,
+  EnqueueOptions,
+  OwedLedger,
+  PublishOptions,
+  WriterCloseOptions,
+  WriterCloseReport,
+  WriteStrategy,
+} from "./src/durable/mod.ts";
+export type {
+  BuildEventMetadata,
+  CompletedStepRecord,
+  EventProblem,
+  NaiveTimestamp,
+  PublisherRegistryStats,
+  PublisherResolution,
+  StepEventContextInput,
+  StepEventError,
+  StepEventResult,
+  StepEventStep,
+  StepEventTask,
+  StepExecutionResult,
+  TaskSequenceStep,
+  TaskSequenceStepInput,
+  UtcTimestamp,
+  WireEventDeclaration,
+  WireExecutionError,
+  WireExecutionMetadata,
+  WireHandlerDefinition,
+  WireOrchestrationMetadata,
+  WireRetry,
+  WireStepDefinition,
+  WireTask,
+  WireTaskForOrchestration,
+  WireWorkflowStep,
+} from "./src/events/mod.ts";
+export type { CompiledSchema, SchemaFailure } from "./src/json_schema.ts";
+export type {
+  ActorHealth,
+  ActorMetrics,
+  ActorSystemComponent,
+  ActorTotals,
+  BusConfigView,
+  ComponentHealth,
+  DatabaseComponent,
+  DatabaseConfig,
+  EventMetrics,
+  HealthOptions,
+  HttpConfigView,
+  InstrumentedTasker,
+  OtelMeterProvider,
+  OtelTracerProvider,
+  QueueDepth,
+  QueuesComponent,
+  ReadinessReport,
+  StepTimeStats,
+  TaskerObserver,
+  WorkerComponent,
+  WriterComponent,
+  WriterConfigView,
+} from "./src/observe/mod.ts";
+export type {
+  BackoffKind,
+  BatchConfig,
+  BatchFailureStrategy,
+  LifecycleConfig,
+  StepOverride,
+  StepType,
+  SystemDependencies,
+  TaskEventCatalogueEntry,
+  TemplateMetadata,
+} from "./src/template/mod.ts";
+export type {
+  ClaimedStep,
+  DomainEventSink,
+  DurableSink,
+  EventRouter,
+  EventRouterStats,
+  FastSink,
+  OutcomeListener,
+  OwedEvents,
+  OwedEventSink,
+  PreparedEvent,
+  QueuedStep,
+  RecordedOutcome,
+  RecoveryOptions,
+  StepMessage,
+  StepState,
+  StepTiming,
+  StepTrace,
+  StepTracer,
+  TaskState,
+  WorkerOptions,
+  WorkerSettings,
+  WorkerState,
+} from "./src/worker/mod.ts";

@@ -28,8 +28,8 @@ export interface EventLogLine {
   event_id: string;
   /** The task the step belongs to. */
   task_uuid: string;
-  /** The step that fired it. */
-  step_name: string;
+  /** The step that fired it; absent when the event names none (allowed on the wire). */
+  step_name?: string;
   /** The task's namespace. */
   namespace: string;
   /** The task request's correlation id. */
@@ -44,7 +44,7 @@ export interface EventLogLine {
  * @example
  * ```ts
  * import { formatEventLogLine } from "./logging.ts";
- * import type { DomainEvent } from "../src/events/types.ts";
+ * import type { DomainEvent } from "@deno-tasker/tasker";
  * declare const event: DomainEvent;
  * console.log(formatEventLogLine(event));
  * ```
@@ -69,8 +69,8 @@ export function formatEventLogLine(event: DomainEvent): string {
  *
  * @example
  * ```ts
- * import { LoggingSubscriber } from "./logging.ts";
- * import { EventBus } from "../src/bus/event_bus.ts";
+ * import { LoggingSubscriber } from "@deno-tasker/tasker";
+ * import { EventBus } from "@deno-tasker/tasker";
  * import { subscribe } from "../src/bus/subscriber.ts";
  * await using bus = new EventBus();
  * const lines: string[] = [];
@@ -110,8 +110,8 @@ export class LoggingSubscriber extends Subscriber {
  *
  * @example
  * ```ts
- * import { createLoggingSubscriber } from "./logging.ts";
- * import { SubscriberRegistry } from "../src/bus/subscriber_registry.ts";
+ * import { createLoggingSubscriber } from "@deno-tasker/tasker";
+ * import { SubscriberRegistry } from "@deno-tasker/tasker";
  * const registry = new SubscriberRegistry().register(
  *   createLoggingSubscriber({ patterns: ["payment.*"], sink: (line) => console.error(line) }),
  * );

@@ -114,7 +114,7 @@ export interface MetricsSubscriberOptions {
  * @example
  * ```ts
  * import { MetricsCollector, MetricsSubscriber } from "./metrics.ts";
- * import { EventBus } from "../src/bus/event_bus.ts";
+ * import { EventBus } from "@deno-tasker/tasker";
  * import { subscribe } from "../src/bus/subscriber.ts";
  * await using bus = new EventBus();
  * const metrics = new MetricsSubscriber({ collector: new MetricsCollector() });
@@ -163,7 +163,7 @@ export class MetricsSubscriber extends Subscriber {
  *
  * @example
  * ```ts
- * import { createMetricsSubscriber } from "./metrics.ts";
+ * import { createMetricsSubscriber } from "@deno-tasker/tasker";
  * const metrics = createMetricsSubscriber({ patterns: ["payment.#", "order.*"] });
  * console.log(metrics.snapshot().by_namespace);
  * ```

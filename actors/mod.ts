@@ -3,8 +3,8 @@
  *
  * @example
  * ```ts
- * import { createLoggingSubscriber, createMetricsSubscriber } from "./mod.ts";
- * import { SubscriberRegistry } from "../src/bus/subscriber_registry.ts";
+ * import { createLoggingSubscriber, createMetricsSubscriber } from "@deno-tasker/tasker";
+ * import { SubscriberRegistry } from "@deno-tasker/tasker";
  * const metrics = createMetricsSubscriber();
  * const registry = new SubscriberRegistry()
  *   .register(createLoggingSubscriber({ patterns: ["payment.#"] }))

@@ -11,7 +11,7 @@
  *
  * @example
  * ```ts
- * import { TaskerError } from "./errors.ts";
+ * import { TaskerError } from "@deno-tasker/tasker";
  * try {
  *   throw new TaskerError("E_EXAMPLE", "something went wrong");
  * } catch (error) {

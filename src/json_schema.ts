@@ -77,7 +77,9 @@ let sharedAjv: Ajv | undefined;
 
 function ajv(): Ajv {
   // One instance: ajv caches compiled code per schema object, and compiling is the costly part.
-  sharedAjv ??= new Ajv({ allErrors: true, strict: false });
+  // No format vocabulary is loaded, so every `format` is an annotation only (as JSON Schema
+  // 2019-09 and later define it); saying so per schema would only flood the log.
+  sharedAjv ??= new Ajv({ allErrors: true, strict: false, validateFormats: false });
   return sharedAjv;
 }
 

@@ -1,25 +1,10 @@
 // The `tasker` command line, run as a separate `deno run` process: results on stdout, and every
 // bad input as one clear line on stderr with a non-zero exit code.
 import assert from "node:assert/strict";
-import { fileURLToPath } from "node:url";
+import { uniqueName } from "./_db.ts";
+import { EXAMPLE_TEMPLATES as templates, tasker as runCli, tempDir } from "./_cli.ts";
 
-const main = fileURLToPath(new URL("../src/cli/main.ts", import.meta.url));
-const templates = fileURLToPath(new URL("../templates", import.meta.url));
-
-async function tasker(args: string[], env: Record<string, string> = {}) {
-  // "deno" from PATH: the test task grants --allow-run=deno by name.
-  const output = await new Deno.Command("deno", {
-    args: ["run", "--allow-read", "--allow-write", "--allow-env", "--allow-net", main, ...args],
-    env: { NO_COLOR: "1", ...env },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
-  // Lines of our own: Deno may print download progress on a cold cache.
-  const text = decode(output.stderr);
-  const stderr = text.split("\n").filter((l) => l.startsWith("tasker"));
-  return { code: output.code, stdout: decode(output.stdout), stderr, text };
-}
+const tasker = (args: string[], env: Record<string, string> = {}) => runCli(args, { env });
 
 Deno.test("tasker templates validate: ok for the examples, every problem for a bad file", async () => {
   const ok = await tasker(["templates", "validate", templates]);
@@ -81,18 +66,37 @@ Deno.test("tasker run: an unknown template and a context failing input_schema ex
   );
 });
 
-Deno.test("tasker run --json, then events reads the durable queue without consuming it", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "tasker-cli-data-" });
-  try {
-    const env = { TASKER_DATA_DIR: dir };
+// On the embedded database in a data directory, and on the server named by DATABASE_URL when set
+// (there with a namespace of its own, since other tests share the server).
+const serverUrl = Deno.env.get("DATABASE_URL");
+for (const target of ["pglite", ...(serverUrl ? ["postgres"] : [])]) {
+  Deno.test(`tasker run --json, then events reads the durable queue without consuming it [${target}]`, async () => {
+    await using dir = await tempDir("tasker-cli-data-");
+    const namespace = target === "pglite" ? "domain_events" : uniqueName("cli_events");
+    const templatesDir = `${dir.path}/templates`;
+    await Deno.mkdir(templatesDir);
+    const yaml = await Deno.readTextFile(
+      `${templates}/domain_events/domain_event_publishing.yaml`,
+    );
+    await Deno.writeTextFile(
+      `${templatesDir}/orders.yaml`,
+      yaml.replace(/^namespace_name: .*$/m, `namespace_name: ${namespace}`),
+    );
+    const env: Record<string, string> = target === "pglite"
+      ? { TASKER_DATA_DIR: `${dir.path}/data` }
+      : { DATABASE_URL: serverUrl! };
     const run = await tasker([
       "run",
-      "domain_events/domain_event_publishing",
+      `${namespace}/domain_event_publishing`,
+      "--templates",
+      templatesDir,
+      "--handlers",
+      `${templates}/mod.ts`,
       "--context",
       '{"order_id": "ORD-CLI", "customer_id": "C-1", "amount": 12.5}',
       "--json",
     ], env);
-    assert.equal(run.code, 0, run.stderr.join("\n"));
+    assert.equal(run.code, 0, run.text);
     const report = JSON.parse(run.stdout);
     assert.equal(report.status, "complete");
     assert.equal(report.steps.process_payment.state, "complete");
@@ -101,17 +105,28 @@ Deno.test("tasker run --json, then events reads the durable queue without consum
     );
     assert.equal(durable.length, 3);
     for (let i = 0; i < 2; i++) {
-      const events = await tasker(["events", "domain_events"], env);
+      const events = await tasker(["events", namespace], env);
       assert.equal(events.code, 0);
       const ids = events.stdout.trim().split("\n").map((line) => JSON.parse(line).event_id);
       assert.deepEqual(
-        ids.filter((id: string) => durable.some((e: { event_id: string }) => e.event_id === id))
-          .sort(),
+        ids.sort(),
         durable.map((e: { event_id: string }) => e.event_id).sort(),
         `read ${i + 1}: every durable event, still there`,
       );
     }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+    // --limit is how many events are printed, not a page size.
+    for (const limit of [1, 2]) {
+      const some = await tasker(["events", namespace, "--limit", String(limit)], env);
+      assert.equal(some.code, 0, some.text);
+      assert.equal(some.stdout.trim().split("\n").length, limit);
+    }
+    const payments = await tasker(
+      ["events", namespace, "--pattern", "payment.#", "--limit", "5"],
+      env,
+    );
+    assert.deepEqual(
+      payments.stdout.trim().split("\n").map((line) => JSON.parse(line).event_name),
+      ["payment.processed"],
+    );
+  });
+}

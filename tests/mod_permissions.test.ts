@@ -1,13 +1,8 @@
 // The library is imported by `deno test` suites under permission sandboxing: importing mod.ts,
 // loading a template and building an event must need no permission at all.
 import assert from "node:assert/strict";
-import {
-  buildDomainEvent,
-  parseDomainEvent,
-  parseTemplate,
-  shouldPublish,
-  stepRetryability,
-} from "../mod.ts";
+import { buildDomainEvent, parseDomainEvent, parseTemplate } from "../mod.ts";
+import { shouldPublish, stepRetryability } from "../src/events/mod.ts";
 
 const yaml = `
 name: sandboxed
@@ -56,7 +51,7 @@ Deno.test({
         step_uuid: crypto.randomUUID(),
         step_name: step.name,
         namespace: template.namespace_name,
-        correlation_id: "c-1",
+        correlation_id: "0193a3c4-0000-7000-8000-0000000000c1",
         fired_by: step.handler.callable,
       },
     });

@@ -2,8 +2,8 @@
  * Step throughput: 500 concurrent linear tasks (2,000 steps) submitted up front, then completed
  * by one worker process. Measured on embedded PGlite, and on the PostgreSQL server named by
  * `DATABASE_URL` when set. The baseline in the same run is the same engine with concurrency 1,
- * where every step is claimed and recorded in a transaction of its own (no batching); the
- * original system aims at 1,000 steps/s.
+ * where every step is claimed and recorded in a transaction of its own (no batching);
+ * Tasker (tasker-core) aims at 1,000 steps/s.
  *
  *   deno run -A scripts/bench/steps.ts [--tasks 500] [--concurrency 200]
  *

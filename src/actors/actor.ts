@@ -11,6 +11,7 @@
  */
 
 import { type ActorParent, checkActorSpec } from "./actor_contract.ts";
+import { MailboxFeed } from "./actor_feed.ts";
 import { ActorConfigError, ActorExit, MessageTimeoutError } from "./errors.ts";
 import { Mailbox } from "./mailbox.ts";
 import type {
@@ -21,7 +22,9 @@ import type {
   ActorStats,
   DeadLetter,
   OfferOutcome,
+  PumpBehavior,
   RestartType,
+  ShutdownPolicy,
 } from "./types.ts";
 
 /** Sync handlers run in batches; every this many messages the loop yields to other actors. */
@@ -34,7 +37,7 @@ const RESOLVED: Promise<void> = Promise.resolve();
  *
  * @example
  * ```ts
- * import { ActorSystem } from "./system.ts";
+ * import { ActorSystem } from "@deno-tasker/tasker/actors";
  * await using system = new ActorSystem();
  * const counter = system.spawn<number>({
  *   name: "counter",
@@ -56,6 +59,7 @@ export class Actor<M> implements ActorRef<M> {
   readonly #factory: ActorSpec<M>["factory"];
   readonly #onDeadLetter: ((letter: DeadLetter<M>) => void) | undefined;
   readonly #timeoutMs: number;
+  readonly #shutdown: ShutdownPolicy;
   readonly #parent: ActorParent;
   readonly #mailbox: Mailbox<M>;
   #state: ActorState = "restarting";
@@ -77,6 +81,10 @@ export class Actor<M> implements ActorRef<M> {
   #processed = 0;
   #failed = 0;
   #restarts = 0;
+  /** The running pump incarnation's feed, to interrupt it. */
+  #feed: MailboxFeed<M> | null = null;
+  /** Whether an incarnation ran a pump (a killable one whose end `exited()` waits for). */
+  #pumped = false;
 
   /**
    * Creates an actor; `Supervisor.spawn` is the way to get a started one.
@@ -86,13 +94,14 @@ export class Actor<M> implements ActorRef<M> {
    * @throws {ActorConfigError} when the spec has an invalid field
    */
   constructor(spec: ActorSpec<M>, parent: ActorParent) {
-    const { restart, timeoutMs } = checkActorSpec(spec);
+    const { restart, timeoutMs, shutdown } = checkActorSpec(spec);
     this.name = spec.name;
     this.restartType = restart;
     this.retryCrashedMessageOnce = spec.retryCrashedMessageOnce === true;
     this.#factory = spec.factory;
     this.#onDeadLetter = spec.onDeadLetter;
     this.#timeoutMs = timeoutMs;
+    this.#shutdown = shutdown;
     this.#parent = parent;
     this.#mailbox = new Mailbox<M>({
       capacity: spec.mailbox?.capacity,
@@ -191,6 +200,7 @@ export class Actor<M> implements ActorRef<M> {
       const controller = this.#controller;
       if (controller !== null && !controller.signal.aborted) controller.abort(reason);
       this.#mailbox.wake();
+      this.#feed?.interrupt();
     }
     return this.#loop ?? RESOLVED;
   }
@@ -209,6 +219,7 @@ export class Actor<M> implements ActorRef<M> {
     this.#mailbox.close();
     this.#mailbox.discard();
     this.#mailbox.wake();
+    this.#feed?.interrupt();
     const retry = this.#retry;
     if (retry !== null) {
       this.#retry = null;
@@ -230,12 +241,26 @@ export class Actor<M> implements ActorRef<M> {
     this.#cancel?.(reason);
   }
 
+  /**
+   * Resolves once a killable incarnation (one run by a `PumpBehavior`, such as a Worker) has
+   * ended after a stop; at once for in-process actors, whose handlers cannot be interrupted and
+   * are not waited for. Supervisors await it at close so no Worker outlives its system.
+   *
+   * @returns a promise that never rejects
+   */
+  exited(): Promise<void> {
+    return this.#pumped ? (this.#loop ?? RESOLVED) : RESOLVED;
+  }
+
   /** Supervisor control: refuse new messages and stop once the mailbox is empty. */
   beginDrain(): void {
     this.#draining = true;
     this.#mailbox.close();
     if (this.#state === "stopped" || this.#state === "escalated") this.#settle();
-    else this.#mailbox.wake();
+    else {
+      this.#mailbox.wake();
+      this.#feed?.interrupt();
+    }
   }
 
   /** Whether a drain finished or the actor reached a final state. */
@@ -300,20 +325,28 @@ export class Actor<M> implements ActorRef<M> {
     if (gen !== this.#gen) return;
     const controller = new AbortController();
     this.#controller = controller;
-    let behavior: ActorBehavior<M> | undefined;
+    let behavior: ActorBehavior<M> | PumpBehavior<M> | undefined;
     let failed = false;
     let failure: unknown;
     try {
       behavior = await this.#factory();
-      if (
+      if (behavior !== null && typeof behavior === "object" && "pump" in behavior) {
+        if (typeof behavior.pump === "function") await this.#pumpWith(gen, behavior, controller);
+        else behavior = undefined;
+      } else if (
         behavior === null || typeof behavior !== "object" || typeof behavior.receive !== "function"
       ) {
         behavior = undefined;
+      } else {
+        await this.#process(gen, behavior, controller);
+      }
+      if (behavior === undefined) {
         throw new ActorConfigError(
-          `factory of actor ${JSON.stringify(this.name)} must return an object with receive()`,
+          `factory of actor ${
+            JSON.stringify(this.name)
+          } must return an object with receive() or pump()`,
         );
       }
-      await this.#process(gen, behavior, controller);
     } catch (error) {
       failed = true;
       failure = error;
@@ -377,6 +410,61 @@ export class Actor<M> implements ActorRef<M> {
         }
       }
     }
+  }
+
+  /**
+   * One pump incarnation: the behaviour takes messages itself through a feed. What it leaves in
+   * flight goes back to the head of the mailbox (dropped as `stopped` if the actor has stopped),
+   * except the message it blames for a crash, which is booked like a crashed handler's.
+   */
+  async #pumpWith(gen: number, behavior: PumpBehavior<M>, controller: AbortController) {
+    this.#pumped = true;
+    const feed = new MailboxFeed<M>(this.#mailbox, {
+      current: () => gen === this.#gen,
+      draining: () => this.#draining,
+      hasRetry: () => this.#retry !== null,
+      takeRetry: () => {
+        const retry = this.#retry;
+        this.#retry = null;
+        return retry?.message;
+      },
+      processed: (count) => void (this.#processed += count),
+      rejected: (message, error) => {
+        this.#failed++;
+        this.deadLetter(message, error);
+      },
+    }, controller.signal, this.#timeoutMs, this.#shutdown);
+    this.#feed = feed;
+    let failure: { error: unknown } | null = null;
+    try {
+      await behavior.pump(feed);
+    } catch (error) {
+      failure = { error };
+    }
+    if (this.#feed === feed) this.#feed = null;
+    const { blamed, unhandled } = feed.remains();
+    if (blamed !== null) {
+      if (failure !== null) {
+        this.#inFlight = blamed.value;
+        this.#hasInFlight = true;
+        this.#inFlightRetry = blamed.retried;
+      } else {
+        unhandled.unshift(blamed.value);
+      }
+    }
+    if (unhandled.length !== 0) {
+      this.#mailbox.requeue(unhandled);
+      if (this.#state === "stopped" || this.#state === "escalated") this.#mailbox.discard();
+    }
+    if (failure !== null) throw failure.error;
+    if (gen !== this.#gen) return;
+    if (this.#draining && this.#mailbox.size === 0) {
+      this.#settle();
+      return;
+    }
+    throw new ActorConfigError(
+      `pump of actor ${JSON.stringify(this.name)} returned while its incarnation was current`,
+    );
   }
 
   /** Waits for a handler's promise, failing with `MessageTimeoutError` past the deadline. */

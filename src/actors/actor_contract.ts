@@ -7,7 +7,10 @@
 
 import type { Actor } from "./actor.ts";
 import { ActorConfigError } from "./errors.ts";
-import type { ActorSpec, DeadLetter, RestartType } from "./types.ts";
+import type { ActorSpec, DeadLetter, RestartType, ShutdownPolicy } from "./types.ts";
+
+/** Default grace period of a killable incarnation at stop, as OTP's default for workers. */
+export const DEFAULT_SHUTDOWN_MS = 5000;
 
 const RESTART_TYPES: readonly RestartType[] = ["permanent", "transient", "temporary"];
 
@@ -39,7 +42,7 @@ export interface ActorParent {
  * Checks the fields of an actor spec that the mailbox does not check itself.
  *
  * @param spec the spec to check
- * @returns the restart type and message timeout (0 = none), defaults filled in
+ * @returns the restart type, message timeout (0 = none) and shutdown policy, defaults filled in
  * @throws {ActorConfigError} naming the actor and the field when one is invalid
  *
  * @example
@@ -51,7 +54,7 @@ export interface ActorParent {
  */
 export function checkActorSpec<M>(
   spec: ActorSpec<M>,
-): { restart: RestartType; timeoutMs: number } {
+): { restart: RestartType; timeoutMs: number; shutdown: ShutdownPolicy } {
   if (typeof spec.name !== "string" || spec.name.length === 0) {
     throw new ActorConfigError(`actor name must be a non-empty string, got ${String(spec.name)}`);
   }
@@ -73,5 +76,13 @@ export function checkActorSpec<M>(
       `messageTimeoutMs of actor ${label} must be a non-negative number, got ${String(timeoutMs)}`,
     );
   }
-  return { restart, timeoutMs };
+  const shutdown = spec.shutdown ?? DEFAULT_SHUTDOWN_MS;
+  if (shutdown !== "brutal_kill" && (!Number.isFinite(shutdown) || shutdown < 0)) {
+    throw new ActorConfigError(
+      `shutdown of actor ${label} must be "brutal_kill" or a non-negative number of ms, got ${
+        String(shutdown)
+      }`,
+    );
+  }
+  return { restart, timeoutMs, shutdown };
 }

@@ -55,7 +55,7 @@ export function resolveBackoff(
  *
  * @example
  * ```ts
- * import { backoffDelay } from "./backoff.ts";
+ * import { backoffDelay } from "@deno-tasker/tasker/actors";
  * // third restart in the window: cap = min(1000, 10 * 2 ** 2) = 40
  * console.log(backoffDelay(3, { minMs: 10, maxMs: 1000 }, () => 0.5)); // 25
  * ```

@@ -12,7 +12,7 @@ import { TaskerError } from "../errors.ts";
  *
  * @example
  * ```ts
- * import { ActorConfigError } from "./errors.ts";
+ * import { ActorConfigError } from "@deno-tasker/tasker/actors";
  * const error = new ActorConfigError('mailbox.capacity of actor "audit" must be a positive integer, got 0');
  * console.log(error.code); // E_ACTOR_CONFIG
  * ```
@@ -33,7 +33,7 @@ export class ActorConfigError extends TaskerError {
  *
  * @example
  * ```ts
- * import { ActorNameTakenError } from "./errors.ts";
+ * import { ActorNameTakenError } from "@deno-tasker/tasker/actors";
  * const error = new ActorNameTakenError("audit");
  * console.log(error.actor); // audit
  * ```
@@ -60,7 +60,7 @@ export class ActorNameTakenError extends TaskerError {
  *
  * @example
  * ```ts
- * import { ActorSystemClosedError } from "./errors.ts";
+ * import { ActorSystemClosedError } from "@deno-tasker/tasker/actors";
  * const error = new ActorSystemClosedError("audit");
  * console.log(error.code); // E_ACTOR_SYSTEM_CLOSED
  * ```
@@ -88,7 +88,7 @@ export class ActorSystemClosedError extends TaskerError {
  *
  * @example
  * ```ts
- * import { MessageTimeoutError } from "./errors.ts";
+ * import { MessageTimeoutError } from "@deno-tasker/tasker/actors";
  * const error = new MessageTimeoutError("audit", 250);
  * console.log(error.timeoutMs); // 250
  * ```
@@ -123,7 +123,7 @@ export class MessageTimeoutError extends TaskerError {
  *
  * @example
  * ```ts
- * import { ActorStoppedError } from "./errors.ts";
+ * import { ActorStoppedError } from "@deno-tasker/tasker/actors";
  * const error = new ActorStoppedError("audit", "its actor system closed");
  * console.log(error.message);
  * ```
@@ -150,7 +150,7 @@ export class ActorStoppedError extends TaskerError {
  *
  * @example
  * ```ts
- * import { ActorExit } from "./errors.ts";
+ * import { ActorExit } from "@deno-tasker/tasker/actors";
  * const behavior = {
  *   receive(message: string) {
  *     if (message === "done") throw new ActorExit("job finished");
@@ -166,5 +166,111 @@ export class ActorExit extends TaskerError {
    */
   constructor(reason = "normal exit") {
     super("E_ACTOR_EXIT", reason);
+  }
+}
+
+/**
+ * A worker-isolated actor's Worker stopped showing signs of life for `heartbeatMs` (its event
+ * loop is blocked, typically by a synchronous loop). The Worker is terminated and the actor
+ * crashes with this error.
+ *
+ * @example
+ * ```ts
+ * import { HeartbeatTimeoutError } from "@deno-tasker/tasker/actors";
+ * const error = new HeartbeatTimeoutError("exporter", 1000);
+ * console.log(error.code); // E_ACTOR_HEARTBEAT_TIMEOUT
+ * ```
+ */
+export class HeartbeatTimeoutError extends TaskerError {
+  /** The actor whose Worker stopped beating. */
+  readonly actor: string;
+  /** Its `heartbeatMs`. */
+  readonly heartbeatMs: number;
+  /**
+   * Creates the error.
+   *
+   * @param actor the actor's name
+   * @param heartbeatMs the silence that was exceeded
+   */
+  constructor(actor: string, heartbeatMs: number) {
+    super(
+      "E_ACTOR_HEARTBEAT_TIMEOUT",
+      `the Worker of actor ${JSON.stringify(actor)} showed no heartbeat for heartbeatMs=${
+        heartbeatMs
+      }; it was terminated`,
+    );
+    this.actor = actor;
+    this.heartbeatMs = heartbeatMs;
+  }
+}
+
+/**
+ * What a worker-isolated actor's code threw (or what its Worker died of), carried across the
+ * isolate boundary: the original class is lost there, so its name, message and stack are kept.
+ *
+ * @example
+ * ```ts
+ * import { WorkerActorError } from "@deno-tasker/tasker/actors";
+ * const error = new WorkerActorError("exporter", "TypeError", "x is undefined", "");
+ * console.log(error.errorName); // TypeError
+ * ```
+ */
+export class WorkerActorError extends TaskerError {
+  /** The actor whose Worker failed. */
+  readonly actor: string;
+  /** The original error's name (`TypeError`, a custom class name...). */
+  readonly errorName: string;
+  /** The original stack, as the Worker saw it. */
+  readonly workerStack: string;
+  /**
+   * Creates the error.
+   *
+   * @param actor the actor's name
+   * @param errorName the original error's name
+   * @param message the original message
+   * @param workerStack the original stack
+   */
+  constructor(actor: string, errorName: string, message: string, workerStack: string) {
+    super(
+      "E_ACTOR_WORKER_FAILED",
+      `actor ${JSON.stringify(actor)} failed in its Worker: ${errorName}: ${message}`,
+    );
+    this.actor = actor;
+    this.errorName = errorName;
+    this.workerStack = workerStack;
+  }
+}
+
+/**
+ * An actor asks for its own Deno permissions (`permissions` narrower than `"inherit"`), which
+ * Deno grants only with `--unstable-worker-options`, and the flag is absent (or could not be
+ * confirmed). The actor is refused rather than run with the parent's permissions.
+ *
+ * @example
+ * ```ts
+ * import { WorkerPermissionsUnavailableError } from "@deno-tasker/tasker/actors";
+ * const error = new WorkerPermissionsUnavailableError("exporter", "flag absent");
+ * console.log(error.flag); // --unstable-worker-options
+ * ```
+ */
+export class WorkerPermissionsUnavailableError extends TaskerError {
+  /** The actor that was refused. */
+  readonly actor: string;
+  /** The Deno flag that is needed. */
+  readonly flag = "--unstable-worker-options";
+  /**
+   * Creates the error.
+   *
+   * @param actor the actor's name
+   * @param why what detection found
+   */
+  constructor(actor: string, why: string) {
+    super(
+      "E_WORKER_PERMISSIONS_UNAVAILABLE",
+      `actor ${JSON.stringify(actor)} asks for its own Deno permissions, which need Deno's ` +
+        `--unstable-worker-options flag (${why}); run with --unstable-worker-options, or drop ` +
+        `"permissions" to inherit the parent's. It was not started.`,
+    );
+    this.actor = actor;
   }
 }

@@ -52,7 +52,7 @@ interface Waiter<M> {
  *
  * @example
  * ```ts
- * import { Mailbox } from "./mailbox.ts";
+ * import { Mailbox } from "@deno-tasker/tasker/actors";
  * const mailbox = new Mailbox<string>({ capacity: 2, overflow: "drop_oldest" });
  * mailbox.offer("a");
  * mailbox.offer("b");
@@ -241,6 +241,24 @@ export class Mailbox<M> {
       this.#stopped++;
       waiter.resolve(REFUSED_STOPPED);
     }
+  }
+
+  /**
+   * Puts messages that were taken but not handled back at the head, in their order, ahead of
+   * everything queued (an isolated actor's in-flight batch after its Worker was killed). They
+   * were accepted once, so they are neither refused nor counted again; the mailbox may hold more
+   * than its capacity until the consumer catches up, and a closed mailbox takes them too.
+   *
+   * @param messages the messages, oldest first
+   */
+  requeue(messages: readonly M[]): void {
+    for (let index = messages.length - 1; index >= 0; index--) {
+      if (this.#size === this.#ring.length) this.#grow();
+      this.#head = (this.#head - 1) & this.#mask;
+      this.#ring[this.#head] = messages[index];
+      this.#size++;
+    }
+    if (messages.length !== 0) this.wake();
   }
 
   /**

@@ -1,11 +1,12 @@
 /**
  * The actor runtime: bounded mailboxes with overflow policies, actors whose state is rebuilt by
  * a factory on every restart, OTP-style supervisors, and the `ActorSystem` that ties them
- * together. It needs no Deno permission.
+ * together. In-process actors need no Deno permission; worker-isolated ones (`worker_actor.ts`)
+ * need read access to the modules their Worker loads.
  *
  * @example
  * ```ts
- * import { ActorSystem } from "./mod.ts";
+ * import { ActorSystem } from "@deno-tasker/tasker/actors";
  * await using system = new ActorSystem({ onDeadLetter: (l) => console.error(l.actor, l.error) });
  * const audit = system.spawn<string>({
  *   name: "audit",
@@ -21,6 +22,7 @@
 
 export type {
   ActorBehavior,
+  ActorFeed,
   ActorRef,
   ActorSpec,
   ActorState,
@@ -32,7 +34,9 @@ export type {
   Escalation,
   OfferOutcome,
   OverflowPolicy,
+  PumpBehavior,
   RestartType,
+  ShutdownPolicy,
   SupervisionStrategy,
   SupervisorOptions,
 } from "./types.ts";
@@ -46,5 +50,23 @@ export {
   ActorNameTakenError,
   ActorStoppedError,
   ActorSystemClosedError,
+  HeartbeatTimeoutError,
   MessageTimeoutError,
+  WorkerActorError,
+  WorkerPermissionsUnavailableError,
 } from "./errors.ts";
+export {
+  DEFAULT_WORKER_BATCH,
+  workerActorFactory,
+  type WorkerActorOptions,
+} from "./worker_actor.ts";
+export { serveWorkerActor, type WorkerBehaviorBuilder } from "./worker_runtime.ts";
+export {
+  WORKER_OPTIONS_ENV,
+  WORKER_OPTIONS_FLAG,
+  workerOptionsFlag,
+  type WorkerOptionsFlagState,
+} from "./worker_flag.ts";
+
+// Types of other entries that this one's signatures refer to (this entry documents completely on its own).
+export { TaskerError } from "../errors.ts";

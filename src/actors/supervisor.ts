@@ -67,7 +67,7 @@ export interface SupervisorContext {
  *
  * @example
  * ```ts
- * import { ActorSystem } from "./system.ts";
+ * import { ActorSystem } from "@deno-tasker/tasker/actors";
  * await using system = new ActorSystem();
  * const group = system.spawnSupervisor("pipeline", { strategy: "rest_for_one" });
  * const parse = group.spawn<string>({ name: "parse", factory: () => ({ receive() {} }) });
@@ -160,7 +160,7 @@ export class Supervisor {
    *
    * @example
    * ```ts
-   * import { ActorSystem } from "./system.ts";
+   * import { ActorSystem } from "@deno-tasker/tasker/actors";
    * await using system = new ActorSystem();
    * const group = system.spawnSupervisor("group", { strategy: "one_for_all" });
    * const ref = group.spawn<string>({ name: "echo", factory: () => ({ receive: console.log }) });
@@ -187,7 +187,7 @@ export class Supervisor {
    *
    * @example
    * ```ts
-   * import { ActorSystem } from "./system.ts";
+   * import { ActorSystem } from "@deno-tasker/tasker/actors";
    * await using system = new ActorSystem();
    * const group = system.spawnSupervisor("group", {});
    * await group.close({ deadlineMs: 100 });
@@ -233,6 +233,9 @@ export class Supervisor {
         );
       }
     }
+    // Killable incarnations (Workers) end within their shutdown policy; wait, so none outlives
+    // the close. In-process actors resolve at once (a stuck handler cannot be waited for).
+    await Promise.all(children.map((child) => child.exited()));
   }
 
   #incarnationEnded(child: Actor<unknown>, end: IncarnationEnd): void {

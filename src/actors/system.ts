@@ -43,7 +43,7 @@ export interface ActorSystemOptions {
  *
  * @example
  * ```ts
- * import { ActorSystem } from "./system.ts";
+ * import { ActorSystem } from "@deno-tasker/tasker/actors";
  * await using system = new ActorSystem({
  *   supervisor: { intensity: 3, periodMs: 5000, backoff: { minMs: 10, maxMs: 1000 } },
  *   onDeadLetter: (letter) => console.error(letter.actor, letter.error),
@@ -105,7 +105,7 @@ export class ActorSystem implements AsyncDisposable {
    *
    * @example
    * ```ts
-   * import { ActorSystem } from "./system.ts";
+   * import { ActorSystem } from "@deno-tasker/tasker/actors";
    * await using system = new ActorSystem();
    * console.log(system.supervisorCount); // 1 (the root)
    * ```
@@ -125,7 +125,7 @@ export class ActorSystem implements AsyncDisposable {
    *
    * @example
    * ```ts
-   * import { ActorSystem } from "./system.ts";
+   * import { ActorSystem } from "@deno-tasker/tasker/actors";
    * await using system = new ActorSystem();
    * const ref = system.spawn<number>({
    *   name: "squares",
@@ -153,7 +153,7 @@ export class ActorSystem implements AsyncDisposable {
    *
    * @example
    * ```ts
-   * import { ActorSystem } from "./system.ts";
+   * import { ActorSystem } from "@deno-tasker/tasker/actors";
    * await using system = new ActorSystem();
    * const group = system.spawnSupervisor("pair", { strategy: "one_for_all", intensity: 5 });
    * group.spawn<string>({ name: "left", factory: () => ({ receive() {} }) });
@@ -185,7 +185,7 @@ export class ActorSystem implements AsyncDisposable {
    *
    * @example
    * ```ts
-   * import { ActorSystem } from "./system.ts";
+   * import { ActorSystem } from "@deno-tasker/tasker/actors";
    * await using system = new ActorSystem();
    * system.get<string>("audit")?.tell("ping");
    * ```
@@ -203,7 +203,7 @@ export class ActorSystem implements AsyncDisposable {
    *
    * @example
    * ```ts
-   * import { ActorSystem } from "./system.ts";
+   * import { ActorSystem } from "@deno-tasker/tasker/actors";
    * await using system = new ActorSystem();
    * system.spawn({ name: "temp", factory: () => ({ receive() {} }) });
    * console.log(await system.stop("temp")); // true
@@ -226,7 +226,7 @@ export class ActorSystem implements AsyncDisposable {
    *
    * @example
    * ```ts
-   * import { ActorSystem } from "./system.ts";
+   * import { ActorSystem } from "@deno-tasker/tasker/actors";
    * const system = new ActorSystem();
    * await system.close({ deadlineMs: 1000 });
    * ```
@@ -254,7 +254,7 @@ export class ActorSystem implements AsyncDisposable {
    *
    * @example
    * ```ts
-   * import { ActorSystem } from "./system.ts";
+   * import { ActorSystem } from "@deno-tasker/tasker/actors";
    * await using system = new ActorSystem();
    * const { processed, dropped, perActor } = system.stats();
    * ```
@@ -290,7 +290,7 @@ export class ActorSystem implements AsyncDisposable {
    *
    * @example
    * ```ts
-   * import { ActorSystem } from "./system.ts";
+   * import { ActorSystem } from "@deno-tasker/tasker/actors";
    * await using system = new ActorSystem();
    * for (const e of system.escalations()) console.error(e.actor, e.restarts, e.error);
    * ```

@@ -44,6 +44,60 @@ export interface ActorBehavior<M> {
   stopped?(): void | Promise<void>;
 }
 
+/**
+ * How an actor's incarnation is stopped when its supervisor stops it (at close, on `stop`, or to
+ * restart it with a sibling), as in OTP's child spec: `brutal_kill` ends it at once; a number of
+ * milliseconds lets it finish the message it is handling for up to that long first. It governs
+ * actors that can be killed (those run by a `PumpBehavior`, such as worker-isolated ones);
+ * in-process handlers cannot be interrupted, so for them only the close deadline applies.
+ */
+export type ShutdownPolicy = "brutal_kill" | number;
+
+/**
+ * What the actor hands to a {@link PumpBehavior}: its mailbox, seen as a stream of messages that
+ * are taken in batches and settled in order. A message taken and not yet settled is "in flight";
+ * when the pump returns or throws, the actor puts in-flight messages back at the head of its
+ * mailbox (or, after `blame()`, books the oldest one as the crashing message).
+ */
+export interface ActorFeed<M> {
+  /** Aborted when the incarnation is terminated or forced to stop; the reason says why. */
+  readonly signal: AbortSignal;
+  /** The actor's `messageTimeoutMs` (0 = none). */
+  readonly timeoutMs: number;
+  /** The actor's shutdown policy (default 5000 ms). */
+  readonly shutdown: ShutdownPolicy;
+  /** False once this incarnation is superseded (restart, stop, escalation): stop and return. */
+  readonly current: boolean;
+  /** True when the actor drains (its system closes) and nothing is left to take. */
+  readonly drained: boolean;
+  /** Messages that `take` would return now. */
+  readonly queued: number;
+  /** Takes up to `max` messages, oldest first; they are in flight until settled. */
+  take(max: number): M[];
+  /** The oldest `count` in-flight messages were handled successfully. */
+  settle(count: number): void;
+  /** This in-flight message cannot be handled at all: it counts as failed and is dead-lettered. */
+  reject(message: M, error: unknown): void;
+  /** The oldest in-flight message is the one that was running when the pump's crash happened. */
+  blame(): void;
+  /** Resolves when a message is queued (at once if one is) or on `interrupted`. */
+  whenReady(): Promise<void>;
+  /** Resolves when the actor is stopped, terminated, drained or forced (a reason to re-check). */
+  interrupted(): Promise<void>;
+}
+
+/**
+ * A behaviour that takes messages from the mailbox itself instead of one `receive` call per
+ * message, for actors that run elsewhere (a Web Worker) and are fed in batches. The returned
+ * promise settles when the incarnation ends: resolved for a normal end, rejected to crash.
+ */
+export interface PumpBehavior<M> {
+  /** Runs the incarnation until `feed.current` is false or it crashes. */
+  pump(feed: ActorFeed<M>): Promise<void>;
+  /** Called once when this incarnation stops. */
+  stopped?(): void | Promise<void>;
+}
+
 /** A message that crashed an actor, handed to the dead-letter hook with its error. */
 export interface DeadLetter<M> {
   /** The actor's name. */
@@ -81,7 +135,7 @@ export interface ActorSpec<M> {
   /** Unique within its system. */
   name: string;
   /** Builds the actor's behaviour and state; called again on each restart. */
-  factory: () => ActorBehavior<M> | Promise<ActorBehavior<M>>;
+  factory: () => ActorBehavior<M> | PumpBehavior<M> | Promise<ActorBehavior<M> | PumpBehavior<M>>;
   /** Mailbox capacity (default 1024) and overflow policy (default `drop_newest`). */
   mailbox?: { capacity?: number; overflow?: OverflowPolicy };
   /** Per-message deadline; an overrun aborts the signal and counts as a crash. */
@@ -92,6 +146,8 @@ export interface ActorSpec<M> {
   onDeadLetter?: (letter: DeadLetter<M>) => void;
   /** Re-deliver the crashing message once to the restarted actor before its dead-letter hook. */
   retryCrashedMessageOnce?: boolean;
+  /** How a killable incarnation is stopped: `brutal_kill` or a grace period in ms (default 5000). */
+  shutdown?: ShutdownPolicy;
 }
 
 /** Counters and state of one actor. */

@@ -1,7 +1,9 @@
 /**
  * The in-process event bus of the fast path. Each subscriber is one supervised actor with its own
  * bounded mailbox; `publish` only offers the event to the matching mailboxes and returns, so a
- * slow, stuck or crashing subscriber never delays the publisher or any other subscriber.
+ * subscriber that is slow or stuck in an `await`, or that crashes, never delays the publisher or
+ * any other subscriber. A subscriber that blocks synchronously does, unless it runs with
+ * `isolation: "worker"` in its own Worker (see `isolation.ts`).
  *
  * @module
  */
@@ -11,11 +13,14 @@ import type { ActorBehavior, ActorRef, ActorStats, OfferOutcome } from "../actor
 import { ActorSystem } from "../actors/system.ts";
 import type { Supervisor } from "../actors/supervisor.ts";
 import { TaskerError } from "../errors.ts";
+import { ActorConfigError } from "../actors/errors.ts";
+import { isolatedFactory } from "./isolation.ts";
 import { type CompiledPattern, compilePattern } from "./pattern.ts";
 import type {
   BusStats,
   EventBusOptions,
   EventHandler,
+  IsolatedSubscribeOptions,
   PublishResult,
   SubscribeDefaults,
   SubscribeOptions,
@@ -33,6 +38,7 @@ const ROUTE_CACHE_LIMIT = 10_000;
 let generatedNames = 0;
 
 const NOTHING: PublishResult = Object.freeze({ matched: 0, enqueued: 0, dropped: 0 });
+
 
 /** The subscribers of one event name, and the (shared) result of a publish with no drops. */
 interface Route {
@@ -58,7 +64,7 @@ interface Entry {
  *
  * @example
  * ```ts
- * import { EventBus } from "./event_bus.ts";
+ * import { EventBus } from "@deno-tasker/tasker";
  * await using bus = new EventBus();
  * const seen: string[] = [];
  * bus.subscribe("payment.*", (event) => {
@@ -98,16 +104,19 @@ export class EventBus implements AsyncDisposable {
 
   /**
    * Attaches a function subscriber: `handler` runs once per matching event, in publish order,
-   * inside its own actor.
+   * inside its own actor. With `(patterns, options)` and `options.isolation: "worker"`, the
+   * handler is the export of `options.module`, run in its own Worker.
    *
    * @param patterns one pattern or several (see `pattern.ts` for the syntax)
    * @param handler called with each event and an abort signal
    * @param options mailbox, restart and supervision options
    * @throws {InvalidPatternError} when a pattern is malformed
+   * @throws {ActorConfigError} when an option is invalid (a function cannot run in a Worker)
+   * @throws {WorkerPermissionsUnavailableError} when `permissions` needs the missing flag
    *
    * @example
    * ```ts
-   * import { EventBus } from "./event_bus.ts";
+   * import { EventBus } from "@deno-tasker/tasker";
    * await using bus = new EventBus();
    * const subscription = bus.subscribe(["payment.#", "order.*"], (event) => {
    *   console.log(event.event_name);
@@ -118,8 +127,41 @@ export class EventBus implements AsyncDisposable {
   subscribe(
     patterns: string | readonly string[],
     handler: EventHandler,
+    options?: SubscribeOptions,
+  ): Subscription;
+  /**
+   * Attaches an isolated subscriber: the export of `options.module` (a handler function or a
+   * `Subscriber` class) runs in its own Deno Web Worker; its mailbox stays here.
+   *
+   * @param patterns one pattern or several
+   * @param options `isolation: "worker"`, `module`, and the usual options (plus `export`,
+   *   `permissions`, `heartbeatMs`, `shutdown`)
+   *
+   * @example
+   * ```ts ignore
+   * import { EventBus } from "@deno-tasker/tasker";
+   * await using bus = new EventBus();
+   * bus.subscribe("payment.#", {
+   *   isolation: "worker",
+   *   module: new URL("./audit_handler.ts", import.meta.url),
+   *   messageTimeoutMs: 1000,
+   * });
+   * ```
+   */
+  subscribe(patterns: string | readonly string[], options: IsolatedSubscribeOptions): Subscription;
+  subscribe(
+    patterns: string | readonly string[],
+    handler: EventHandler | IsolatedSubscribeOptions,
     options: SubscribeOptions = {},
   ): Subscription {
+    if (typeof handler !== "function") return this.#attach(patterns, null, handler ?? {});
+    if ((options.isolation ?? this.#defaults.isolation) === "worker") {
+      throw new ActorConfigError(
+        `subscriber ${JSON.stringify(options.name ?? "(unnamed)")} has isolation: "worker" ` +
+          "but a function handler, which cannot cross to a Worker; call " +
+          "subscribe(patterns, { isolation: \"worker\", module, export }) instead",
+      );
+    }
     const behavior: ActorBehavior<DomainEvent> = { receive: handler };
     return this.subscribeBehavior(patterns, () => behavior, options);
   }
@@ -135,7 +177,7 @@ export class EventBus implements AsyncDisposable {
    *
    * @example
    * ```ts
-   * import { EventBus } from "./event_bus.ts";
+   * import { EventBus } from "@deno-tasker/tasker";
    * await using bus = new EventBus();
    * bus.subscribeBehavior("order.*", () => {
    *   let count = 0;
@@ -148,6 +190,15 @@ export class EventBus implements AsyncDisposable {
     factory: SubscriberFactory,
     options: SubscribeOptions = {},
   ): Subscription {
+    return this.#attach(patterns, factory, options);
+  }
+
+  /** Attaches a subscriber; `factory` is `null` when its code must come from `options.module`. */
+  #attach(
+    patterns: string | readonly string[],
+    factory: SubscriberFactory | null,
+    options: SubscribeOptions,
+  ): Subscription {
     if (this.#closing !== null) {
       throw new TaskerError("E_BUS_CLOSED", "cannot subscribe: the event bus is closed");
     }
@@ -158,6 +209,15 @@ export class EventBus implements AsyncDisposable {
     const compiled = sources.map(compilePattern);
     const merged: SubscribeOptions = { ...this.#defaults, ...options };
     const name = merged.name ?? this.#freshName();
+    // Checked before anything is spawned: a refused isolated subscriber leaves no trace.
+    const isolated = isolatedFactory(name, merged, "default");
+    const build = isolated ?? factory;
+    if (build === null) {
+      throw new ActorConfigError(
+        `subscriber ${JSON.stringify(name)} has no handler: pass a handler function, or ` +
+          `options with isolation: "worker" and module`,
+      );
+    }
     // One supervisor per subscriber: its options apply to this subscriber alone, and closing it
     // drains this subscriber within a deadline and then aborts a handler that is stuck.
     const supervisor = this.system.spawnSupervisor(`subscriber:${name}`, merged.supervisor);
@@ -165,12 +225,13 @@ export class EventBus implements AsyncDisposable {
     try {
       ref = supervisor.spawn<DomainEvent>({
         name,
-        factory,
+        factory: build,
         mailbox: { capacity: merged.mailboxCapacity, overflow: merged.overflow },
         messageTimeoutMs: merged.messageTimeoutMs,
         restart: merged.restart,
         onDeadLetter: merged.onDeadLetter,
         retryCrashedMessageOnce: merged.retryCrashedMessageOnce,
+        shutdown: merged.shutdown,
       });
     } catch (error) {
       void supervisor.close({ deadlineMs: 0 });
@@ -261,8 +322,8 @@ export class EventBus implements AsyncDisposable {
    *
    * @example
    * ```ts
-   * import { EventBus } from "./event_bus.ts";
-   * import type { DomainEvent } from "../events/types.ts";
+   * import { EventBus } from "@deno-tasker/tasker";
+   * import type { DomainEvent } from "@deno-tasker/tasker";
    * declare const event: DomainEvent;
    * await using bus = new EventBus();
    * const { matched, enqueued, dropped } = bus.publish(event);
@@ -298,8 +359,8 @@ export class EventBus implements AsyncDisposable {
    *
    * @example
    * ```ts
-   * import { EventBus } from "./event_bus.ts";
-   * import type { DomainEvent } from "../events/types.ts";
+   * import { EventBus } from "@deno-tasker/tasker";
+   * import type { DomainEvent } from "@deno-tasker/tasker";
    * declare const event: DomainEvent;
    * await using bus = new EventBus({ defaults: { overflow: "backpressure" } });
    * const result = await bus.publishAndWait(event, { deadlineMs: 100 });
@@ -361,7 +422,7 @@ export class EventBus implements AsyncDisposable {
    *
    * @example
    * ```ts
-   * import { EventBus } from "./event_bus.ts";
+   * import { EventBus } from "@deno-tasker/tasker";
    * const bus = new EventBus();
    * await bus.close({ deadlineMs: 1000 });
    * ```

@@ -3,7 +3,7 @@
  *
  * @example
  * ```ts
- * import { EventBus } from "./mod.ts";
+ * import { EventBus } from "@deno-tasker/tasker";
  * await using bus = new EventBus();
  * bus.subscribe("payment.#", (event) => console.log(event.event_name));
  * ```
@@ -23,6 +23,7 @@ export type {
   BusStats,
   EventBusOptions,
   EventHandler,
+  IsolatedSubscribeOptions,
   PublishResult,
   SubscribeDefaults,
   SubscribeOptions,

@@ -27,7 +27,7 @@ export class InvalidPatternError extends TaskerError {
    *
    * @example
    * ```ts
-   * import { InvalidPatternError } from "./pattern.ts";
+   * import { InvalidPatternError } from "@deno-tasker/tasker";
    * const error = new InvalidPatternError("pay*", "wildcard mixed into a segment");
    * console.log(error.code); // "E_INVALID_PATTERN"
    * ```

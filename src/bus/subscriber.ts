@@ -1,5 +1,5 @@
 /**
- * Class-style subscribers, as in the original system: a class declares its patterns in
+ * Class-style subscribers, as in Tasker (tasker-core): a class declares its patterns in
  * `static subscribesTo`, its actor options in `static options`, and handles events in
  * `handle(event)`, with `beforeHandle`, `afterHandle` and `onHandleError` hooks around it.
  *
@@ -14,6 +14,7 @@
 
 import type { DomainEvent } from "../events/types.ts";
 import type { ActorBehavior } from "../actors/types.ts";
+import { ActorConfigError } from "../actors/errors.ts";
 import type { EventBus } from "./event_bus.ts";
 import type { SubscribeOptions, SubscriberFactory, Subscription } from "./types.ts";
 
@@ -25,8 +26,8 @@ export type SubscriberOptions = SubscribeOptions;
  *
  * @example
  * ```ts
- * import { Subscriber } from "./subscriber.ts";
- * import type { DomainEvent } from "../events/types.ts";
+ * import { Subscriber } from "@deno-tasker/tasker";
+ * import type { DomainEvent } from "@deno-tasker/tasker";
  *
  * class PaymentAuditSubscriber extends Subscriber {
  *   static override subscribesTo = ["payment.#", "order.*"];
@@ -190,6 +191,8 @@ export function planSubscriber(
 ): SubscriberPlan {
   if (typeof source === "function") {
     const merged = { ...source.options, ...options };
+    // An isolated class runs in its Worker under its own name as the default export to import.
+    if (merged.isolation === "worker") merged.export ??= source.name;
     return {
       name: merged.name ?? source.name,
       patterns: source.subscribesTo ?? ["*"],
@@ -199,6 +202,12 @@ export function planSubscriber(
   }
   const klass = source.constructor as SubscriberClass;
   const merged = { ...klass.options, ...options };
+  if (merged.isolation === "worker") {
+    throw new ActorConfigError(
+      `subscriber ${JSON.stringify(merged.name ?? klass.name)} is an instance with isolation: ` +
+        `"worker"; an instance cannot move to a Worker, so register its class ${klass.name}`,
+    );
+  }
   const behavior = subscriberBehavior(source);
   return {
     name: merged.name ?? klass.name,
@@ -213,7 +222,7 @@ export function planSubscriber(
  *
  * @example
  * ```ts
- * import { EventBus } from "./event_bus.ts";
+ * import { EventBus } from "@deno-tasker/tasker";
  * import { Subscriber, subscribe } from "./subscriber.ts";
  * class Audit extends Subscriber {
  *   handle(): void {}

@@ -48,9 +48,9 @@ export interface SubscriberRegistryStats {
  *
  * @example
  * ```ts
- * import { SubscriberRegistry } from "./subscriber_registry.ts";
- * import { Subscriber } from "./subscriber.ts";
- * import { EventBus } from "./event_bus.ts";
+ * import { SubscriberRegistry } from "@deno-tasker/tasker";
+ * import { Subscriber } from "@deno-tasker/tasker";
+ * import { EventBus } from "@deno-tasker/tasker";
  *
  * class Audit extends Subscriber {
  *   static override subscribesTo = ["payment.#"];

@@ -15,6 +15,7 @@ import type {
   DeadLetter,
   OverflowPolicy,
   RestartType,
+  ShutdownPolicy,
   SupervisorOptions,
 } from "../actors/types.ts";
 
@@ -48,7 +49,46 @@ export interface SubscribeOptions {
   onDeadLetter?: (letter: DeadLetter<DomainEvent>) => void;
   /** Re-deliver a crashing event once to the restarted subscriber before dead-lettering it. */
   retryCrashedMessageOnce?: boolean;
+  /**
+   * Where the subscriber's code runs. `"in_process"` (default): on the publisher's event loop,
+   * the fastest, but a synchronous loop in it blocks everyone. `"worker"`: in its own Deno Web
+   * Worker loaded from `module`, fed in batches from a mailbox that stays here; it can be killed
+   * (`messageTimeoutMs`, `heartbeatMs`) and given its own `permissions`.
+   */
+  isolation?: "in_process" | "worker";
+  /**
+   * The module an isolated subscriber's Worker imports, as an absolute URL (`import.meta.url`,
+   * `new URL("./audit.ts", import.meta.url)`). Keep it free of top-level side effects: the
+   * Worker runs it too.
+   */
+  module?: string | URL;
+  /**
+   * The export of `module` to run: a `Subscriber` class or an `EventHandler` function. Default
+   * the class name for a class-style subscriber, else `"default"`.
+   */
+  export?: string;
+  /**
+   * An isolated subscriber's own Deno permissions (Deno's Worker permission descriptor, e.g.
+   * `{ net: ["metrics.internal:9090"] }` or `"none"`). Anything but `"inherit"` (the default)
+   * needs Deno's `--unstable-worker-options`; without it `subscribe` throws
+   * `WorkerPermissionsUnavailableError` rather than run the code with the parent's permissions.
+   */
+  permissions?: Deno.PermissionOptions;
+  /** An isolated subscriber whose Worker shows no life for this long is killed (0 = never). */
+  heartbeatMs?: number;
+  /**
+   * How an isolated subscriber is stopped (unsubscribe, close, sibling restart): `"brutal_kill"`
+   * terminates its Worker at once; a number of ms lets it finish its running event first.
+   * Default 5000.
+   */
+  shutdown?: ShutdownPolicy;
 }
+
+/** The options of a subscriber whose code runs in its own Worker. */
+export type IsolatedSubscribeOptions = SubscribeOptions & {
+  isolation: "worker";
+  module: string | URL;
+};
 
 /** What one `publish` did. */
 export interface PublishResult {
@@ -108,7 +148,10 @@ export interface Subscription {
 }
 
 /** Defaults applied to every subscriber of a bus unless its own options say otherwise. */
-export type SubscribeDefaults = Omit<SubscribeOptions, "name" | "onDeadLetter">;
+export type SubscribeDefaults = Omit<
+  SubscribeOptions,
+  "name" | "onDeadLetter" | "module" | "export"
+>;
 
 /** How to build an `EventBus`. */
 export interface EventBusOptions {

@@ -70,10 +70,20 @@ export function parseArgs(
   return parsed;
 }
 
+/** Bounds of {@link intFlag}. */
+export interface IntBounds {
+  /** The smallest value accepted. Default 0. */
+  min?: number;
+  /** The largest value accepted. Default: none. */
+  max?: number;
+  /** The unit, named in the error (`ms`, `s`). */
+  unit?: string;
+}
+
 /**
- * A flag's value as a positive integer.
+ * A flag's value as a whole number within `bounds`.
  *
- * @throws {UsageError} when it is not one
+ * @throws {UsageError} when it is not one, or out of bounds
  *
  * @example
  * ```ts
@@ -81,12 +91,43 @@ export function parseArgs(
  * intFlag({ positionals: [], values: { port: "8787" }, switches: new Set() }, "port", 1); // 8787
  * ```
  */
-export function intFlag(parsed: ParsedArgs, name: string, fallback: number): number {
+export function intFlag(
+  parsed: ParsedArgs,
+  name: string,
+  fallback: number,
+  bounds: IntBounds = {},
+): number {
   const raw = parsed.values[name];
   if (raw === undefined) return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < 0) {
-    throw new UsageError(`--${name} must be a whole number, got ${JSON.stringify(raw)}`);
+  const unit = bounds.unit ? ` (${bounds.unit})` : "";
+  if (raw.trim() === "" || !Number.isInteger(value) || value < 0) {
+    throw new UsageError(`--${name} must be a whole number${unit}, got ${JSON.stringify(raw)}`);
+  }
+  const min = bounds.min ?? 0;
+  if (value < min) throw new UsageError(`--${name} must be at least ${min}${unit}, got ${value}`);
+  if (bounds.max !== undefined && value > bounds.max) {
+    throw new UsageError(`--${name} must be at most ${bounds.max}${unit}, got ${value}`);
   }
   return value;
+}
+
+/**
+ * The positional arguments, refusing any beyond `names` (one name per accepted argument).
+ *
+ * @throws {UsageError} naming the first unexpected argument
+ *
+ * @example
+ * ```ts
+ * import { parseArgs, positionals } from "./args.ts";
+ * const [ref] = positionals(parseArgs(["a/b"], [], []), ["template"]);
+ * ```
+ */
+export function positionals(parsed: ParsedArgs, names: readonly string[]): (string | undefined)[] {
+  if (parsed.positionals.length > names.length) {
+    const extra = parsed.positionals[names.length]!;
+    const expected = names.length === 0 ? "no arguments" : names.map((n) => `<${n}>`).join(" ");
+    throw new UsageError(`unexpected argument ${JSON.stringify(extra)} (expected ${expected})`);
+  }
+  return names.map((_, i) => parsed.positionals[i]);
 }

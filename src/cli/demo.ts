@@ -12,7 +12,7 @@ import { createLoggingSubscriber } from "../../actors/logging.ts";
 import { createMetricsSubscriber } from "../../actors/metrics.ts";
 import { SubscriberRegistry } from "../bus/subscriber_registry.ts";
 import { databaseHealth, describeDatabase } from "../durable/open.ts";
-import { serveObservability } from "../observe/server.ts";
+import { ObservabilityServerError, serveObservability } from "../observe/server.ts";
 import { type TaskTemplate } from "../template/types.ts";
 import { Tasker } from "../worker/tasker.ts";
 import type { TaskStatus } from "../worker/task_status.ts";
@@ -119,6 +119,8 @@ async function openDemoTasker(
   subscribers: SubscriberRegistry,
   print: (line: string) => void,
 ): Promise<Tasker> {
+  // Booting PGlite and migrating takes seconds on a cold start: say what is being waited for.
+  print("starting the embedded database (PGlite with PGMQ, in memory) and applying migrations...");
   const tasker = await Tasker.open({
     templates: options.templatesDir,
     database: { embedded: true },
@@ -153,6 +155,8 @@ export interface ServeDemoOptions extends DemoOptions {
   hostname?: string;
   /** Port of the inspector; 0 picks a free one. Default 8787. */
   port?: number;
+  /** When `port` is taken, serve on a free port instead of failing (and say so). */
+  anyPortIfTaken?: boolean;
   /** How often another example task is submitted, in ms. Default 2000. */
   intervalMs?: number;
   /** Called with the inspector's URL once it listens. Default: printed. */
@@ -191,10 +195,17 @@ export async function serveDemo(options: ServeDemoOptions): Promise<ServeDemoRep
   const pending = new Set<Promise<void>>();
   let server: ReturnType<typeof serveObservability> | undefined;
   try {
-    server = serveObservability(tasker, {
-      hostname: options.hostname ?? "127.0.0.1",
-      port: options.port ?? 8787,
-    });
+    const hostname = options.hostname ?? "127.0.0.1";
+    const port = options.port ?? 8787;
+    try {
+      server = serveObservability(tasker, { hostname, port });
+    } catch (error) {
+      const inUse = error instanceof ObservabilityServerError &&
+        error.cause instanceof Deno.errors.AddrInUse;
+      if (!inUse || !options.anyPortIfTaken) throw error;
+      print(`port ${port} on ${hostname} is in use; serving on a free port (choose with --port N)`);
+      server = serveObservability(tasker, { hostname, port: 0 });
+    }
     (options.onListen ?? ((url) => print(`inspector: ${url}/ (Ctrl-C to stop)`)))(server.url);
     const submitOne = async (request: ExampleRequest) => {
       const task = await tasker.submit(request);

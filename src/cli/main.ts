@@ -1,5 +1,6 @@
 /**
- * `deno task tasker <command> [args]`: the command-line entry point.
+ * `tasker <command> [args]` (`deno task tasker` in this repository): the command-line entry
+ * point, exported as `./cli`.
  *
  * Every failure is one line on stderr and a non-zero exit: 2 for a mistake on the command line,
  * 1 for anything else (unknown template, a context failing its schema, an unreachable database).
@@ -9,31 +10,63 @@
 
 import { TaskerError } from "../errors.ts";
 import { UsageError } from "./args.ts";
-import { eventsCommand, templatesCommand, workerCommand } from "./other_commands.ts";
+import { initCommand } from "./init.ts";
+import { eventsCommand, templatesCommand } from "./other_commands.ts";
 import { runCommand, statusCommand, submitCommand } from "./task_commands.ts";
+import { workerCommand } from "./worker_command.ts";
 
-const USAGE = `usage: deno task tasker <command> [args]
+/** What `tasker --help` prints: every command and every flag, with its unit and default. */
+export const USAGE =
+  `usage: tasker [--cwd DIR] <command> [args]     (in this repository: deno task tasker ...)
+
+Paths are relative to the current directory (--cwd DIR: as if started in DIR). --templates
+defaults to ./templates; --handlers to ./handlers.ts, else <templates>/mod.ts. Without
+./templates the bundled examples are used (when the CLI runs from files), and a note says so.
 
 commands:
-  worker [--templates DIR] [--handlers MODULE] [--namespaces a,b] [--concurrency N]
-         [--host H] [--port N] [--token T] [--no-http]
-      run a worker until SIGINT/SIGTERM, then drain gracefully; serves /health, /metrics,
-      /config and the inspector on http://127.0.0.1:8787 (--port 0: a free port)
-  run <namespace>/<name>[@version] --context <json> [--json] [--templates DIR] [--handlers MODULE]
-      submit a task and run it to the end with an in-process worker
-  submit <namespace>/<name>[@version] --context <json> [--json]
-      submit a task; prints its UUID
+  init [DIR]
+      scaffold a project in DIR (default .): a template, its handlers, their test, a deno.json
+      with tasks; never overwrites a file
+  run <namespace>/<name>[@version] [--context JSON] [--templates DIR] [--handlers MODULE]
+      [--timeout MS] [--json]
+      submit a task and run it to the end with an in-process worker; exit 0 when it completes,
+      1 when it ends in error or is not finished after --timeout milliseconds (default 60000)
+  submit <namespace>/<name>[@version] [--context JSON] [--templates DIR] [--json]
+      submit a task; prints its UUID (--json: the submitted task)
   status <task_uuid> [--json]
       a task's state, its steps and the events they fired
-  events <namespace> [--follow] [--pattern P] [--limit N]
-      the namespace's durable events as JSON lines, without consuming them
-  templates validate <file-or-directory>
-      load templates and report every problem
+  worker [--templates DIR] [--handlers MODULE] [--namespaces a,b] [--concurrency N]
+      [--lease SECONDS] [--deadline MS] [--recovery-ms MS]
+      [--host HOST] [--port PORT] [--token TOKEN] [--no-http]
+      run a worker until SIGINT/SIGTERM, then drain gracefully
+        --namespaces    only these (default: every namespace of the templates)
+        --concurrency   steps run at once (default 10, at least 1)
+        --lease         claim lease in seconds, renewed while a step runs: how long a dead
+                        worker's steps wait before another worker takes them (default 30)
+        --deadline      ms in-flight steps get to finish on shutdown (default 10000)
+        --recovery-ms   re-send owed durable events older than this many ms (default 30000)
+        --host, --port  health, metrics and inspector (default 127.0.0.1:8787; when 8787 is
+                        taken a free port is used and printed; --port 0: always a free one)
+        --token         bearer token for the HTTP routes (default: TASKER_HTTP_TOKEN)
+        --no-http       serve nothing
+  events <namespace> [--limit N] [--pattern P] [--follow] [--interval MS]
+      the namespace's durable events as JSON lines, oldest first, without consuming them:
+      at most N (default: all), only names matching the bus pattern P (e.g. payment.#);
+      --follow keeps polling every --interval ms (default 500) until SIGINT
+  templates validate [--lenient] <file-or-directory>
+      load templates and report every problem; exit 1 when there is one; --lenient reports
+      unknown keys (files from newer Tasker versions) as warnings on stderr instead
 
-environment: DATABASE_URL (a PostgreSQL server with PGMQ) or TASKER_DATA_DIR (embedded, on disk);
-  TASKER_HTTP_TOKEN (the worker's bearer token, instead of --token)`;
+exit codes: 0 success; 1 a failure (a task in error, an unknown template, a context failing its
+  schema, an unreachable database); 2 a mistake on the command line (one line on stderr);
+  3 \`worker\` shut down but had to abandon handlers that ignored their aborted signal (their
+  steps were released and run again elsewhere)
+
+environment: DATABASE_URL (a PostgreSQL server with PGMQ) or TASKER_DATA_DIR (embedded, on disk;
+  otherwise embedded in memory); TASKER_HTTP_TOKEN (the worker's bearer token)`;
 
 const commands: Record<string, (args: string[]) => Promise<number>> = {
+  init: initCommand,
   worker: workerCommand,
   run: runCommand,
   submit: submitCommand,
@@ -42,8 +75,12 @@ const commands: Record<string, (args: string[]) => Promise<number>> = {
   templates: templatesCommand,
 };
 
+const HELP = ["help", "--help", "-h"];
+
 /**
- * Runs one command; resolves to its exit code. Never throws.
+ * Runs one command; resolves to its exit code. Never throws. A leading `--cwd DIR` (or `-C DIR`)
+ * changes the directory first, so that `deno task tasker` (which runs in the repository's
+ * directory) resolves paths where the user typed them.
  *
  * @example
  * ```ts ignore
@@ -51,15 +88,34 @@ const commands: Record<string, (args: string[]) => Promise<number>> = {
  * ```
  */
 export async function main(args: string[]): Promise<number> {
-  const [name, ...rest] = args;
-  if (name === undefined || name === "help" || name === "--help" || name === "-h") {
+  const rest = [...args];
+  while (rest[0] === "--cwd" || rest[0] === "-C" || rest[0]?.startsWith("--cwd=")) {
+    const flag = rest.shift()!;
+    const dir = flag.startsWith("--cwd=") ? flag.slice("--cwd=".length) : rest.shift();
+    if (!dir) {
+      console.error(`tasker: ${flag} needs a directory`);
+      return 2;
+    }
+    try {
+      Deno.chdir(dir);
+    } catch (error) {
+      console.error(`tasker: cannot change to ${dir}: ${(error as Error).message}`);
+      return 2;
+    }
+  }
+  const name = rest.shift();
+  if (name === undefined || HELP.includes(name)) {
     console.log(USAGE);
     return name === undefined ? 2 : 0;
   }
   const command = commands[name];
   if (!command) {
-    console.error(`tasker: unknown command ${JSON.stringify(name)}\n${USAGE}`);
+    console.error(`tasker: unknown command ${JSON.stringify(name)} (tasker --help lists them)`);
     return 2;
+  }
+  if (rest.some((arg) => arg === "--help" || arg === "-h")) {
+    console.log(USAGE);
+    return 0;
   }
   try {
     return await command(rest);

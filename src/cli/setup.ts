@@ -5,25 +5,110 @@
  * @module
  */
 
+import { stat } from "node:fs/promises";
+import { resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { Database } from "../durable/database.ts";
 import { openDatabase } from "../durable/open.ts";
 import { migrate } from "../durable/migrations.ts";
 import { readEnv } from "../env.ts";
+import { TaskerError } from "../errors.ts";
 import type { PublisherRegistry } from "../events/publisher_registry.ts";
 import type { JsonObject } from "../events/types.ts";
 import type { HandlerRegistry } from "../worker/handler_registry.ts";
 import { taskerMigrations } from "../worker/tasker.ts";
 import { type ParsedArgs, UsageError } from "./args.ts";
 
-/** The repository's example templates, the default `--templates`. */
-export const DEFAULT_TEMPLATES_DIR: string = fileURLToPath(
-  new URL("../../templates", import.meta.url),
-);
-/** The example handlers module, the default `--handlers`. */
-export const DEFAULT_HANDLERS_MODULE: string = fileURLToPath(
-  new URL("../../templates/mod.ts", import.meta.url),
-);
+/**
+ * The example templates bundled with the CLI: the fallback of `--templates` when the current
+ * directory has no `templates/`. Only when the CLI runs from files (not from a URL).
+ */
+function bundledExamples(): { templates: string; handlers: string } | undefined {
+  const here = new URL("../../templates/", import.meta.url);
+  if (here.protocol !== "file:") return undefined;
+  return {
+    templates: fileURLToPath(here),
+    handlers: fileURLToPath(new URL("mod.ts", here)),
+  };
+}
+
+/** Where a command's templates and handlers come from. */
+export interface ProjectPaths {
+  /** The templates directory or file. */
+  templates: string;
+  /** The handlers module (a path or a URL). */
+  handlers: string;
+}
+
+/**
+ * Resolves `--templates` alone (for commands that only read templates), like
+ * {@link projectPaths}.
+ *
+ * @throws {UsageError} when there is no `--templates`, no `./templates` and no bundled examples
+ */
+export async function templatesPath(parsed: ParsedArgs, command: string): Promise<string> {
+  return (await findTemplates(parsed, command)).templates;
+}
+
+async function findTemplates(
+  parsed: ParsedArgs,
+  command: string,
+): Promise<{ templates: string; handlers?: string }> {
+  if (parsed.values.templates !== undefined) return { templates: parsed.values.templates };
+  if (await isDirectory("templates")) return { templates: "templates" };
+  const examples = bundledExamples();
+  if (!examples) {
+    throw new UsageError(
+      `no ./templates directory in ${Deno.cwd()}: pass --templates DIR, or run tasker init`,
+    );
+  }
+  console.error(
+    `tasker ${command}: no ./templates in ${Deno.cwd()}; using the bundled example templates (pass --templates DIR, or run tasker init)`,
+  );
+  return examples;
+}
+
+async function isDirectory(path: string): Promise<boolean> {
+  return (await stat(path).catch(() => undefined))?.isDirectory() ?? false;
+}
+
+async function isFile(path: string): Promise<boolean> {
+  return (await stat(path).catch(() => undefined))?.isFile() ?? false;
+}
+
+/**
+ * Resolves `--templates` and `--handlers`, relative to the current directory (the project a
+ * user runs `tasker` in). Defaults: `./templates`, and `./handlers.ts` or else
+ * `<templates>/mod.ts`. In a directory without `templates/`, the bundled examples are used, with
+ * a note on stderr saying so.
+ *
+ * @throws {UsageError} when there is nothing to use, naming the flag that would fix it
+ *
+ * @example
+ * ```ts ignore
+ * const { templates, handlers } = await projectPaths(parsed, "run");
+ * ```
+ */
+export async function projectPaths(parsed: ParsedArgs, command: string): Promise<ProjectPaths> {
+  const found = await findTemplates(parsed, command);
+  const templates = found.templates;
+  let handlers = parsed.values.handlers ?? found.handlers;
+  if (handlers === undefined) {
+    const candidates = ["handlers.ts", `${templates}/mod.ts`];
+    for (const candidate of candidates) {
+      if (await isFile(candidate)) {
+        handlers = candidate;
+        break;
+      }
+    }
+  }
+  if (handlers === undefined) {
+    throw new UsageError(
+      `no handlers module: pass --handlers MODULE, or create ./handlers.ts exporting registerHandlers(handlers, publishers)`,
+    );
+  }
+  return { templates, handlers };
+}
 
 /** `namespace/name[@version]`, parsed. */
 export interface TemplateRef {
@@ -97,10 +182,14 @@ export type RegisterHandlers = (handlers: HandlerRegistry, publishers: Publisher
  * ```
  */
 export async function loadHandlersModule(path: string): Promise<RegisterHandlers> {
-  const url = /^[a-z]+:/.test(path) && !/^[A-Za-z]:\\/.test(path)
-    ? path
-    : pathToFileURL(path.startsWith("/") ? path : `${Deno.cwd()}/${path}`).href;
-  const module = await import(url) as { default?: unknown; registerHandlers?: unknown };
+  const url = /^[a-z][a-z0-9+.-]+:/.test(path) ? path : pathToFileURL(resolve(path)).href;
+  let module: { default?: unknown; registerHandlers?: unknown };
+  try {
+    module = await import(url);
+  } catch (error) {
+    const reason = (error instanceof Error ? error.message : String(error)).split("\n")[0];
+    throw new HandlersModuleError(`cannot import the handlers module ${path}: ${reason}`);
+  }
   const register = module.registerHandlers ?? module.default;
   if (typeof register !== "function") {
     throw new UsageError(
@@ -108,6 +197,18 @@ export async function loadHandlersModule(path: string): Promise<RegisterHandlers
     );
   }
   return register as RegisterHandlers;
+}
+
+/** A handlers module that cannot be imported (missing, or failing to load). */
+export class HandlersModuleError extends TaskerError {
+  /**
+   * Creates the error.
+   *
+   * @param message the module and the first line of the reason
+   */
+  constructor(message: string) {
+    super("E_HANDLERS_MODULE", message);
+  }
 }
 
 /** Warns when the database is embedded and in memory, where nothing outlives the command. */

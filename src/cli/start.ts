@@ -15,13 +15,13 @@ import { runDemo, serveDemo } from "./demo.ts";
 
 const templatesDir = fileURLToPath(new URL("../../templates", import.meta.url));
 
-async function serve(port: number): Promise<void> {
+async function serve(port: number, anyPortIfTaken: boolean): Promise<void> {
   const stop = new AbortController();
   const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
   const onSignal = () => stop.abort();
   for (const signal of signals) Deno.addSignalListener(signal, onSignal);
   try {
-    await serveDemo({ templatesDir, port, signal: stop.signal, live: false });
+    await serveDemo({ templatesDir, port, anyPortIfTaken, signal: stop.signal, live: false });
   } finally {
     for (const signal of signals) Deno.removeSignalListener(signal, onSignal);
   }
@@ -30,8 +30,7 @@ async function serve(port: number): Promise<void> {
 if (import.meta.main) {
   try {
     const args = parseArgs(Deno.args, ["port"], ["serve"]);
-    const port = intFlag(args, "port", 8787);
-    if (port > 65535) throw new UsageError(`--port must be at most 65535, got ${port}`);
+    const port = intFlag(args, "port", 8787, { max: 65535 });
     if (args.values.port !== undefined && !args.switches.has("serve")) {
       throw new UsageError("--port only applies with --serve");
     }
@@ -40,7 +39,7 @@ if (import.meta.main) {
     }
     console.log("deno-tasker demo: the example workflows on embedded PGlite with PGMQ");
     if (args.switches.has("serve")) {
-      await serve(port);
+      await serve(port, args.values.port === undefined);
     } else {
       const report = await runDemo({ templatesDir, live: Deno.stdout.isTerminal() });
       const incomplete = report.tasks.filter((t) => t.status !== "complete");

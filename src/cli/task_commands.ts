@@ -8,14 +8,14 @@ import { TemplateRegistry } from "../template/registry.ts";
 import { submitTask } from "../worker/submit.ts";
 import { type TaskStatus, taskStatus } from "../worker/task_status.ts";
 import { Tasker } from "../worker/tasker.ts";
-import { intFlag, parseArgs, UsageError } from "./args.ts";
+import { intFlag, parseArgs, positionals, UsageError } from "./args.ts";
 import {
-  DEFAULT_HANDLERS_MODULE,
-  DEFAULT_TEMPLATES_DIR,
   loadHandlersModule,
   openCliDatabase,
   parseContext,
   parseTemplateRef,
+  projectPaths,
+  templatesPath,
   wantsJson,
   warnIfEphemeral,
 } from "./setup.ts";
@@ -46,42 +46,66 @@ export function runReport(status: TaskStatus): RunReport {
   };
 }
 
+/** How long `run` waits for the task by default, in milliseconds. */
+export const DEFAULT_RUN_TIMEOUT_MS = 60_000;
+
 /**
- * `run <namespace>/<name>[@version] --context <json> [--json]`: submits a task and runs it to
- * the end with an in-process worker. Exit code 0 when it completes, 1 when it ends in error.
+ * `run <namespace>/<name>[@version] --context <json> [--json] [--timeout MS]`: submits a task and
+ * runs it to the end with an in-process worker. Exit code 0 when it completes, 1 when it ends in
+ * error or does not finish within `--timeout` milliseconds (then the in-flight steps get a short
+ * grace period and the process ends even if a handler never settles).
  */
 export async function runCommand(args: string[]): Promise<number> {
   const parsed = parseArgs(args, ["context", "templates", "handlers", "timeout"], ["json"]);
-  const ref = parseTemplateRef(parsed.positionals[0]);
+  const [refText] = positionals(parsed, ["namespace/name[@version]"]);
+  const ref = parseTemplateRef(refText);
   const context = parseContext(parsed.values.context);
-  const register = await loadHandlersModule(parsed.values.handlers ?? DEFAULT_HANDLERS_MODULE);
-  await using tasker = await Tasker.open({
-    templates: parsed.values.templates ?? DEFAULT_TEMPLATES_DIR,
+  const timeoutMs = intFlag(parsed, "timeout", DEFAULT_RUN_TIMEOUT_MS, { min: 1, unit: "ms" });
+  const paths = await projectPaths(parsed, "run");
+  const register = await loadHandlersModule(paths.handlers);
+  const tasker = await Tasker.open({
+    templates: paths.templates,
     startWorker: false,
     namespaces: [ref.namespace],
     pollIntervalMs: 20,
   });
-  register(tasker.handlers, tasker.publishers);
-  const task = await tasker.submit({ ...ref, context });
-  await tasker.start();
-  const done = await tasker.waitFor(task.task_uuid, {
-    timeoutMs: intFlag(parsed, "timeout", 60_000),
-  });
-  await tasker.writer.flush();
-  const status = await tasker.status(task.task_uuid);
-  if (wantsJson(parsed)) console.log(JSON.stringify(runReport(status)));
-  else printStatus(status);
-  return done.status === "complete" ? 0 : 1;
+  let finished = false;
+  try {
+    register(tasker.handlers, tasker.publishers);
+    const task = await tasker.submit({ ...ref, context });
+    await tasker.start();
+    const done = await tasker.waitFor(task.task_uuid, { timeoutMs });
+    await tasker.writer.flush();
+    const status = await tasker.status(task.task_uuid);
+    if (wantsJson(parsed)) console.log(JSON.stringify(runReport(status)));
+    else printStatus(status);
+    finished = true;
+    return done.status === "complete" ? 0 : 1;
+  } finally {
+    // After a timeout a handler may never settle: give in-flight steps a short grace, then stop
+    // waiting for them (main exits the process, which ends them).
+    await closeWithin(tasker, finished ? 10_000 : 1_000);
+  }
+}
+
+/** Closes `tasker`, giving up waiting after `deadlineMs` plus a second. */
+async function closeWithin(tasker: Tasker, deadlineMs: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const gaveUp = new Promise<void>((resolve) => timer = setTimeout(resolve, deadlineMs + 1_000));
+  try {
+    await Promise.race([tasker.close({ deadlineMs }), gaveUp]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** `submit <namespace>/<name>[@version] --context <json>`: prints the new task's UUID. */
 export async function submitCommand(args: string[]): Promise<number> {
   const parsed = parseArgs(args, ["context", "templates"], ["json"]);
-  const ref = parseTemplateRef(parsed.positionals[0]);
+  const [refText] = positionals(parsed, ["namespace/name[@version]"]);
+  const ref = parseTemplateRef(refText);
   const context = parseContext(parsed.values.context);
-  const templates = await TemplateRegistry.fromDir(
-    parsed.values.templates ?? DEFAULT_TEMPLATES_DIR,
-  );
+  const templates = await TemplateRegistry.fromDir(await templatesPath(parsed, "submit"));
   warnIfEphemeral("submit");
   await using db = await openCliDatabase();
   const task = await submitTask(db, templates, { ...ref, context });
@@ -92,7 +116,7 @@ export async function submitCommand(args: string[]): Promise<number> {
 /** `status <task_uuid> [--json]`. */
 export async function statusCommand(args: string[]): Promise<number> {
   const parsed = parseArgs(args, [], ["json"]);
-  const taskUuid = parsed.positionals[0];
+  const [taskUuid] = positionals(parsed, ["task_uuid"]);
   if (!taskUuid) throw new UsageError("status needs a task UUID");
   warnIfEphemeral("status");
   await using db = await openCliDatabase();

@@ -55,8 +55,8 @@ const COMPONENT = "DurableConsumer";
  *
  * @example
  * ```ts
- * import { DurableConsumer } from "./consumer.ts";
- * import type { Database } from "./database.ts";
+ * import { DurableConsumer } from "@deno-tasker/tasker";
+ * import type { Database } from "@deno-tasker/tasker";
  *
  * async function consume(db: Database): Promise<void> {
  *   await using consumer = new DurableConsumer({ db, namespace: "payments" });
@@ -174,8 +174,8 @@ export class DurableConsumer implements AsyncDisposable {
    *
    * @example
    * ```ts
-   * import { DurableConsumer } from "./consumer.ts";
-   * import type { Database } from "./database.ts";
+   * import { DurableConsumer } from "@deno-tasker/tasker";
+   * import type { Database } from "@deno-tasker/tasker";
    * async function retryAll(db: Database): Promise<number> {
    *   return await DurableConsumer.redrive(
    *     db,

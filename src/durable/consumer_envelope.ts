@@ -5,6 +5,7 @@
  * @module
  */
 
+import { withoutNullStep } from "../events/envelope.ts";
 import type { DomainEvent } from "../events/types.ts";
 import { EVENT_NAME_PATTERN } from "../names.ts";
 
@@ -17,7 +18,9 @@ function isObject(value: unknown): value is Record<string, unknown> {
 
 /**
  * Validates the shape of a domain-event envelope (`event_id`, `event_name`, `event_version`,
- * `payload`, `metadata` with its string fields).
+ * `payload`, `metadata` with its string fields). As lenient as tasker-core's readers: unknown
+ * keys are kept, `payload.payload` may be any JSON, and `metadata.step_uuid` / `step_name` may be
+ * null or missing (a null is read as absent).
  *
  * @param message the parsed `message` column
  */
@@ -41,12 +44,19 @@ export function parseEnvelope(message: unknown): EnvelopeResult {
   if (!isObject(metadata)) {
     return { ok: false, error: `metadata is ${describe(metadata)}, expected an object` };
   }
-  for (const field of ["task_uuid", "step_uuid", "namespace"]) {
+  for (const field of ["task_uuid", "namespace"]) {
     if (typeof metadata[field] !== "string") {
       return { ok: false, error: `metadata.${field} is missing or not a string` };
     }
   }
-  return { ok: true, event: message as unknown as DomainEvent };
+  // As in tasker-core's readers, the step's id and name are optional: null or missing.
+  for (const field of ["step_uuid", "step_name"]) {
+    const value = metadata[field];
+    if (value !== undefined && value !== null && typeof value !== "string") {
+      return { ok: false, error: `metadata.${field} is ${describe(value)}, expected a string` };
+    }
+  }
+  return { ok: true, event: withoutNullStep(message as unknown as DomainEvent) };
 }
 
 function describe(value: unknown): string {

@@ -146,8 +146,8 @@ RETURNING msg_id`,
  *
  * @example
  * ```ts
- * import { redrive } from "./consumer_sql.ts";
- * import type { Database } from "./database.ts";
+ * import { redrive } from "@deno-tasker/tasker/durable";
+ * import type { Database } from "@deno-tasker/tasker";
  * async function retryDeadLetters(db: Database): Promise<number> {
  *   return await redrive(db, "payments_domain_events_dlq", "payments_domain_events");
  * }

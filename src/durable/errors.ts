@@ -14,7 +14,7 @@ import { TaskerError } from "../errors.ts";
  *
  * @example
  * ```ts
- * import { DatabaseUnavailableError } from "./errors.ts";
+ * import { DatabaseUnavailableError } from "@deno-tasker/tasker";
  * const error = new DatabaseUnavailableError("127.0.0.1:5432", "connection refused");
  * console.log(error.code, error.address); // E_DATABASE_UNAVAILABLE 127.0.0.1:5432
  * ```
@@ -40,7 +40,7 @@ export class DatabaseUnavailableError extends TaskerError {
  *
  * @example
  * ```ts
- * import { DatabaseClosedError } from "./errors.ts";
+ * import { DatabaseClosedError } from "@deno-tasker/tasker";
  * throw new DatabaseClosedError("postgres 127.0.0.1:5432/tasker");
  * ```
  */
@@ -61,7 +61,7 @@ export class DatabaseClosedError extends TaskerError {
  *
  * @example
  * ```ts
- * import { DatabaseUrlError } from "./errors.ts";
+ * import { DatabaseUrlError } from "@deno-tasker/tasker";
  * throw new DatabaseUrlError("mysql://***@db/x", "expected postgres:// or postgresql://");
  * ```
  */
@@ -83,7 +83,7 @@ export class DatabaseUrlError extends TaskerError {
  *
  * @example
  * ```ts
- * import { MigrationError } from "./errors.ts";
+ * import { MigrationError } from "@deno-tasker/tasker";
  * throw new MigrationError("migration 2 (tasks) failed: syntax error");
  * ```
  */
@@ -105,7 +105,7 @@ export class MigrationError extends TaskerError {
  *
  * @example
  * ```ts
- * import { PgmqArgumentError } from "./errors.ts";
+ * import { PgmqArgumentError } from "@deno-tasker/tasker/durable";
  * throw new PgmqArgumentError("qty", 0, "expected an integer from 1");
  * ```
  */

@@ -50,7 +50,7 @@ export const builtinMigrations: readonly Migration[] = [
  *
  * @example
  * ```ts
- * import { builtinMigrations, validateMigrations } from "./migrations.ts";
+ * import { builtinMigrations, validateMigrations } from "@deno-tasker/tasker/durable";
  * validateMigrations(builtinMigrations);
  * ```
  */
@@ -91,8 +91,8 @@ export function validateMigrations(migrations: readonly Migration[]): void {
  *
  * @example
  * ```ts
- * import { openPglite } from "./pglite.ts";
- * import { migrate } from "./migrations.ts";
+ * import { openPglite } from "@deno-tasker/tasker/durable";
+ * import { migrate } from "@deno-tasker/tasker/durable";
  * await using db = await openPglite();
  * const applied = await migrate(db); // [1] the first time, [] afterwards
  * ```
@@ -132,8 +132,8 @@ export async function migrate(
  *
  * @example
  * ```ts
- * import { openPglite } from "./pglite.ts";
- * import { appliedVersions } from "./migrations.ts";
+ * import { openPglite } from "@deno-tasker/tasker/durable";
+ * import { appliedVersions } from "@deno-tasker/tasker/durable";
  * await using db = await openPglite();
  * const versions = await appliedVersions(db); // Set {} before the first migrate
  * ```

@@ -45,6 +45,7 @@ export {
   PgmqArgumentError,
 } from "./errors.ts";
 export { type DatabaseUrlInfo, parseDatabaseUrl, redactUrl } from "./pg_url.ts";
+export { DataDirLockedError, type DataDirOwner } from "./data_dir_lock.ts";
 export { DurableWriter } from "./writer.ts";
 export type {
   CommittedEvent,
@@ -53,6 +54,7 @@ export type {
   DurableWriterStats,
   DurableWriterTuning,
   EnqueueOptions,
+  OwedLedger,
   PublishOptions,
   WriterCloseOptions,
   WriterCloseReport,
@@ -75,3 +77,12 @@ export type {
   DurableEventHandler,
   RedriveOptions,
 } from "./consumer_types.ts";
+
+// Types of other entries that this one's signatures refer to (this entry documents completely on its own).
+export { TaskerError } from "../errors.ts";
+export type {
+  DomainEvent,
+  DomainEventMetadata,
+  DomainEventPayload,
+  JsonObject,
+} from "../events/mod.ts";

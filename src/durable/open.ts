@@ -37,7 +37,7 @@ export interface OpenDatabaseOptions {
  *
  * @example
  * ```ts
- * import { openDatabase } from "./open.ts";
+ * import { openDatabase } from "@deno-tasker/tasker";
  * await using db = await openDatabase(); // PGlite in memory unless DATABASE_URL is set
  * console.log(db.kind);
  * ```
@@ -64,7 +64,7 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
  *
  * @example
  * ```ts
- * import { describeDatabase, openDatabase } from "./open.ts";
+ * import { describeDatabase, openDatabase } from "@deno-tasker/tasker/durable";
  * await using db = await openDatabase();
  * console.log(describeDatabase(db));
  * ```
@@ -97,7 +97,7 @@ export interface DatabaseHealth {
  *
  * @example
  * ```ts
- * import { databaseHealth, openDatabase } from "./open.ts";
+ * import { databaseHealth, openDatabase } from "@deno-tasker/tasker/durable";
  * await using db = await openDatabase();
  * const health = await databaseHealth(db);
  * console.log(health.ok, health.latency_ms, health.pgmq_version);

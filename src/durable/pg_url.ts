@@ -26,28 +26,35 @@ export interface DatabaseUrlInfo {
 }
 
 /**
- * Replaces the password of a URL with `***`. Text that does not parse as a URL is scrubbed with a
- * pattern instead (`scheme://user:secret@` becomes `scheme://user:***@`), so a malformed URL is
- * still safe to print.
+ * Replaces the password of a URL with `***`, both the one before `@` and any `password=` (or
+ * `sslpassword=`) query parameter. Text that does not parse as a URL is scrubbed with patterns
+ * instead (`scheme://user:secret@` becomes `scheme://user:***@`), so a malformed URL is still
+ * safe to print.
  *
  * @param url any URL-like text
  * @returns the same text without the password
  *
  * @example
  * ```ts
- * import { redactUrl } from "./pg_url.ts";
+ * import { redactUrl } from "@deno-tasker/tasker/durable";
  * redactUrl("postgres://app:s3cret@db:5432/tasker"); // "postgres://app:***@db:5432/tasker"
+ * redactUrl("postgres://db/tasker?password=s3cret"); // "postgres://db/tasker?password=***"
  * ```
  */
 export function redactUrl(url: string): string {
+  let redacted: string;
   try {
     const parsed = new URL(url);
     if (parsed.password !== "") parsed.password = "***";
-    return parsed.href;
+    redacted = parsed.href;
   } catch {
-    return url.replace(/(\/\/[^/@:]*:)[^/@]*@/, "$1***@");
+    redacted = url.replace(/(\/\/[^/@:]*:)[^/@]*@/, "$1***@");
   }
+  return redacted.replace(QUERY_PASSWORD, "$1***");
 }
+
+/** A query parameter holding a password (`password=`, `sslpassword=`), up to its value. */
+const QUERY_PASSWORD = /([?&][^=&#]*password=)[^&#]*/gi;
 
 /**
  * Parses a `postgres://` or `postgresql://` URL into its displayable parts.
@@ -57,7 +64,7 @@ export function redactUrl(url: string): string {
  *
  * @example
  * ```ts
- * import { parseDatabaseUrl } from "./pg_url.ts";
+ * import { parseDatabaseUrl } from "@deno-tasker/tasker/durable";
  * parseDatabaseUrl("postgres://app:secret@127.0.0.1:5433/tasker").address; // "127.0.0.1:5433"
  * ```
  */

@@ -14,12 +14,17 @@
  * Needs `--allow-read` (PGlite reads its WebAssembly and data files from the npm cache) and, with
  * a data directory, `--allow-write`.
  *
+ * A data directory has ONE owner: opening takes an exclusive lock on `<dataDir>/.tasker.lock`
+ * (see `data_dir_lock.ts`), held until `close()`, and a second open of the same directory — from
+ * another process or this one — fails with `DataDirLockedError` naming the holder.
+ *
  * @module
  */
 
 import type { Database, Queryable } from "./database.ts";
 import { assertChannelName } from "./channel.ts";
 import { DatabaseClosedError, DatabaseUnavailableError } from "./errors.ts";
+import { type DataDirLock, DataDirLockedError, lockDataDir } from "./data_dir_lock.ts";
 
 /** Options of {@link openPglite}. */
 export interface PgliteOptions {
@@ -65,10 +70,11 @@ interface PgliteInstance extends PgliteQueryable {
  * @param options data directory (in memory when omitted) and an optional snapshot to start from
  * @returns the open database; close it with `close()` or `await using`
  * @throws {DatabaseUnavailableError} when PGlite cannot start (e.g. no `--allow-read`)
+ * @throws {DataDirLockedError} when another open database owns `dataDir`
  *
  * @example
  * ```ts
- * import { openPglite } from "./pglite.ts";
+ * import { openPglite } from "@deno-tasker/tasker/durable";
  * await using db = await openPglite();
  * const rows = await db.query<{ one: number }>("SELECT 1 AS one");
  * ```
@@ -76,8 +82,12 @@ interface PgliteInstance extends PgliteQueryable {
 export async function openPglite(options: PgliteOptions = {}): Promise<PgliteDatabase> {
   const { dataDir, snapshot } = options;
   const description = dataDir === undefined ? "pglite (in memory)" : `pglite (data dir ${dataDir})`;
+  let lock: DataDirLock | undefined;
   try {
-    if (dataDir !== undefined) await Deno.mkdir(dataDir, { recursive: true });
+    if (dataDir !== undefined) {
+      await Deno.mkdir(dataDir, { recursive: true });
+      lock = await lockDataDir(dataDir);
+    }
     const [{ PGlite }, { pgmq }] = await Promise.all([
       import("npm:@electric-sql/pglite@0.5.8"),
       import("npm:@electric-sql/pglite-pgmq@0.0.6"),
@@ -87,8 +97,10 @@ export async function openPglite(options: PgliteOptions = {}): Promise<PgliteDat
       extensions: { pgmq },
       loadDataDir: snapshot,
     });
-    return new PgliteAdapter(instance as unknown as PgliteInstance, description, dataDir);
+    return new PgliteAdapter(instance as unknown as PgliteInstance, description, dataDir, lock);
   } catch (error) {
+    lock?.release();
+    if (error instanceof DataDirLockedError) throw error;
     const reason = error instanceof Error ? error.message : String(error);
     throw new DatabaseUnavailableError(description, `PGlite failed to start: ${reason}`, {
       cause: error,
@@ -101,12 +113,19 @@ class PgliteAdapter implements PgliteDatabase {
   readonly description: string;
   readonly dataDir: string | undefined;
   #pg: PgliteInstance;
+  #lock: DataDirLock | undefined;
   #closing: Promise<void> | undefined;
 
-  constructor(pg: PgliteInstance, description: string, dataDir: string | undefined) {
+  constructor(
+    pg: PgliteInstance,
+    description: string,
+    dataDir: string | undefined,
+    lock: DataDirLock | undefined,
+  ) {
     this.#pg = pg;
     this.description = description;
     this.dataDir = dataDir;
+    this.#lock = lock;
   }
 
   async query<T = Record<string, unknown>>(
@@ -153,7 +172,8 @@ class PgliteAdapter implements PgliteDatabase {
   }
 
   close(): Promise<void> {
-    this.#closing ??= this.#pg.close();
+    // The lock goes only after PGlite has flushed and closed its files.
+    this.#closing ??= this.#pg.close().finally(() => this.#lock?.release());
     return this.#closing;
   }
 

@@ -95,9 +95,9 @@ const METRICS_COLUMNS =
  *
  * @example
  * ```ts
- * import { openPglite } from "./pglite.ts";
- * import { migrate } from "./migrations.ts";
- * import { Pgmq } from "./pgmq.ts";
+ * import { openPglite } from "@deno-tasker/tasker/durable";
+ * import { migrate } from "@deno-tasker/tasker/durable";
+ * import { Pgmq } from "@deno-tasker/tasker/durable";
  * await using db = await openPglite();
  * await migrate(db);
  * const pgmq = new Pgmq(db);

@@ -106,7 +106,7 @@ export const RETIRE_GRACE_SECONDS = 1;
  *
  * @example
  * ```ts
- * import { openPostgres } from "./postgres.ts";
+ * import { openPostgres } from "@deno-tasker/tasker/durable";
  * await using db = await openPostgres({ url: "postgres://postgres@127.0.0.1:5432/tasker" });
  * const rows = await db.query<{ now: Date }>("SELECT now() AS now");
  * ```

@@ -5,7 +5,9 @@
  * Delivery is AT LEAST ONCE. A batch is one autocommitted statement (or one transaction with the
  * `onCommitted` hook); if the connection drops after the server committed but before the reply
  * arrived, the writer cannot tell and writes the batch again. That window is one network round
- * trip, but consumers must deduplicate on `event_id`.
+ * trip, but consumers must deduplicate on `event_id`. With an owed-event `ledger` the window
+ * closes for the events it records: writing and marking sent are one statement, so a retried
+ * batch (or another writer holding the same event) finds the row sent and skips the event.
  *
  * @module
  */
@@ -55,9 +57,9 @@ interface FlushWaiter {
  *
  * @example
  * ```ts
- * import { DurableWriter } from "./writer.ts";
- * import type { Database } from "./database.ts";
- * import type { DomainEvent } from "../events/types.ts";
+ * import { DurableWriter } from "@deno-tasker/tasker";
+ * import type { Database } from "@deno-tasker/tasker";
+ * import type { DomainEvent } from "@deno-tasker/tasker";
  *
  * async function emit(db: Database, event: DomainEvent): Promise<void> {
  *   await using writer = new DurableWriter({ db });
@@ -110,7 +112,7 @@ export class DurableWriter implements AsyncDisposable {
    *
    * @example
    * ```ts
-   * import { DurableWriter } from "./writer.ts";
+   * import { DurableWriter } from "@deno-tasker/tasker";
    * await using writer = await DurableWriter.open({ poolSize: 4, batchSize: 500 });
    * console.log(writer.stats().buffer_depth); // 0
    * ```
@@ -143,7 +145,8 @@ export class DurableWriter implements AsyncDisposable {
   }
 
   /**
-   * Queues `event` and resolves with its PGMQ `msg_id` once the batch holding it is committed.
+   * Queues `event` and resolves with its PGMQ `msg_id` once the batch holding it is committed
+   * (with 0 when a `ledger` showed the event already written by another writer).
    * When the buffer is full it waits for room up to `deadlineMs`, then rejects with
    * `WriterBufferFullError`. Rejects with `WriterClosedError` once the writer is closed, and
    * with the validation errors of {@link DurableWriter.enqueue} before anything is buffered.
@@ -276,7 +279,7 @@ export class DurableWriter implements AsyncDisposable {
     this.#busyQueues.add(queue);
     this.#inFlightBatches.add(batch);
     this.#inFlightEvents += batch.length;
-    let msgIds: number[] | undefined;
+    let msgIds: (number | null)[] | undefined;
     let failure: unknown;
     try {
       msgIds = await this.#insert(batch);
@@ -294,23 +297,41 @@ export class DurableWriter implements AsyncDisposable {
     this.#pump();
   }
 
-  #insert(batch: PendingEntry[]): Promise<number[]> {
-    return writeBatch(this.#db, this.#config.strategy, batch, this.#config.onCommitted);
+  #insert(batch: PendingEntry[]): Promise<(number | null)[]> {
+    const { strategy, onCommitted, ledger } = this.#config;
+    return writeBatch(this.#db, strategy, batch, onCommitted, ledger?.table);
   }
 
-  #committed(batch: PendingEntry[], msgIds: number[]): void {
+  #committed(batch: PendingEntry[], msgIds: (number | null)[]): void {
     const now = performance.now();
+    let written = 0;
     for (let index = 0; index < batch.length; index++) {
       const entry = batch[index]!;
+      const msgId = msgIds[index];
       this.#counts.latency.record(now - entry.enqueuedAt);
-      entry.settle?.resolve(msgIds[index] ?? -1);
+      // A ledger event another writer already wrote: its publish resolves with 0 (no msg_id).
+      entry.settle?.resolve(msgId === null ? 0 : msgId ?? -1);
+      if (msgId !== null) written++;
     }
-    signalQueueWritten(batch[0]!.queue);
+    if (written > 0) signalQueueWritten(batch[0]!.queue);
     this.#held -= batch.length;
-    this.#counts.written += batch.length;
+    this.#counts.written += written;
+    this.#counts.alreadySent += batch.length - written;
     this.#counts.batches++;
     if (batch.length > this.#counts.maxBatch) this.#counts.maxBatch = batch.length;
     this.#consecutiveFailures = 0;
+    this.#release(batch);
+  }
+
+  /** Tells the ledger these events are no longer held here. */
+  #release(entries: readonly PendingEntry[]): void {
+    const released = this.#config.ledger?.released;
+    if (released === undefined || entries.length === 0) return;
+    try {
+      released(entries.map((entry) => entry.event.event_id));
+    } catch (error) {
+      console.error(`deno-tasker: the writer's ledger release hook threw: ${describeError(error)}`);
+    }
   }
 
   #failed(batch: PendingEntry[], error: unknown): void {
@@ -328,6 +349,7 @@ export class DurableWriter implements AsyncDisposable {
         this.#counts.rejected++;
         this.#held--;
         entry.settle?.reject(new EventRejectedError(entry.event.event_id, queue, error));
+        this.#release(batch);
         return;
       }
       // Isolate the offending event: retry both halves at once, without backoff.
@@ -356,6 +378,7 @@ export class DurableWriter implements AsyncDisposable {
     }
     this.#held -= entries.length;
     this.#counts.unwritten += entries.length;
+    this.#release(entries);
   }
 
   /** Admits `publish` callers waiting for room, oldest first, while there is room. */

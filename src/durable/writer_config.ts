@@ -8,7 +8,7 @@ import type { Database } from "./database.ts";
 import { DurableOptionError, intOption } from "./writer_errors.ts";
 import { LatencyHistogram } from "./latency.ts";
 import type { WriteStrategy } from "./writer_sql.ts";
-import type { DurableWriterOptions, DurableWriterStats } from "./writer_types.ts";
+import type { DurableWriterOptions, DurableWriterStats, OwedLedger } from "./writer_types.ts";
 
 /** Every writer setting, defaults applied and checked. */
 export interface WriterConfig {
@@ -34,7 +34,12 @@ export interface WriterConfig {
   preserveOrder: boolean;
   /** The same-transaction hook. */
   onCommitted: DurableWriterOptions["onCommitted"];
+  /** The owed-event ledger, its table name checked. */
+  ledger: OwedLedger | undefined;
 }
+
+/** `schema.table`, lower-case identifiers: the only ledger names the writer puts into SQL. */
+const LEDGER_TABLE = /^[a-z_][a-z0-9_]{0,62}\.[a-z_][a-z0-9_]{0,62}$/;
 
 /**
  * Applies defaults; throws `DurableOptionError` naming a bad option.
@@ -49,6 +54,15 @@ export function resolveWriterOptions(options: DurableWriterOptions): WriterConfi
   if (strategy !== "insert" && strategy !== "send_batch") {
     throw new DurableOptionError("DurableWriter", "strategy", strategy, '"insert" or "send_batch"');
   }
+  const ledger = options.ledger;
+  if (ledger !== undefined && !LEDGER_TABLE.test(String(ledger.table))) {
+    throw new DurableOptionError(
+      "DurableWriter",
+      "ledger.table",
+      ledger.table,
+      "schema.table in lower-case identifiers",
+    );
+  }
   return {
     db: options.db,
     ownsDatabase: options.ownsDatabase ?? false,
@@ -61,6 +75,7 @@ export function resolveWriterOptions(options: DurableWriterOptions): WriterConfi
     strategy,
     preserveOrder: options.preserveOrder ?? false,
     onCommitted: options.onCommitted,
+    ledger: options.ledger,
   };
 }
 
@@ -90,6 +105,8 @@ export class WriterCounters {
   retries = 0;
   /** Events not accepted. */
   dropped = 0;
+  /** Ledger events found already sent. */
+  alreadySent = 0;
   /** Events refused by the database. */
   rejected = 0;
   /** Events abandoned at close. */
@@ -115,6 +132,7 @@ export class WriterCounters {
       failed_writes: this.failedWrites,
       retries: this.retries,
       dropped: this.dropped,
+      already_sent: this.alreadySent,
       rejected: this.rejected,
       unwritten: this.unwritten,
       buffer_depth: bufferDepth,

@@ -12,7 +12,7 @@ import { TaskerError } from "../errors.ts";
  *
  * @example
  * ```ts
- * import { WriterBufferFullError } from "./writer_errors.ts";
+ * import { WriterBufferFullError } from "@deno-tasker/tasker";
  * const error = new WriterBufferFullError(100_000, 250);
  * console.log(error.code); // "E_WRITER_BUFFER_FULL"
  * ```
@@ -45,7 +45,7 @@ export class WriterBufferFullError extends TaskerError {
  *
  * @example
  * ```ts
- * import { WriterClosedError } from "./writer_errors.ts";
+ * import { WriterClosedError } from "@deno-tasker/tasker";
  * console.log(new WriterClosedError("not accepting events").code); // "E_WRITER_CLOSED"
  * ```
  */
@@ -67,7 +67,7 @@ export class WriterClosedError extends TaskerError {
  *
  * @example
  * ```ts
- * import { UnserializableEventError } from "./writer_errors.ts";
+ * import { UnserializableEventError } from "@deno-tasker/tasker/durable";
  * const error = new UnserializableEventError("0190...", "contains \\u0000");
  * console.log(error.code); // "E_EVENT_UNSERIALIZABLE"
  * ```
@@ -95,7 +95,7 @@ export class UnserializableEventError extends TaskerError {
  *
  * @example
  * ```ts
- * import { EventRejectedError } from "./writer_errors.ts";
+ * import { EventRejectedError } from "@deno-tasker/tasker/durable";
  * const error = new EventRejectedError("0190...", "payments_domain_events", new Error("22P02"));
  * console.log(error.code); // "E_EVENT_REJECTED"
  * ```
@@ -122,7 +122,7 @@ export class EventRejectedError extends TaskerError {
  *
  * @example
  * ```ts
- * import { DurableOptionError } from "./writer_errors.ts";
+ * import { DurableOptionError } from "@deno-tasker/tasker/durable";
  * const error = new DurableOptionError("DurableWriter", "batchSize", 0, "a positive integer");
  * console.log(error.code); // "E_DURABLE_OPTION"
  * ```

@@ -53,6 +53,33 @@ export interface DurableWriterTuning {
    * unset, a batch is one autocommitted statement (one round trip).
    */
   onCommitted?: (committed: readonly CommittedEvent[], tx: Queryable) => Promise<void>;
+  /**
+   * A table of owed events (see {@link OwedLedger}). When set, the batch statement writes an
+   * event only if it has no row in the ledger, or if the same statement marked its row sent,
+   * so two writers holding the same owed event write it once between them.
+   */
+  ledger?: OwedLedger;
+}
+
+/**
+ * A table that records which events are still owed to PGMQ: columns `event_id uuid` (its
+ * primary key) and `sent_at timestamptz` (NULL while owed). The worker's is `tasker.step_events`.
+ *
+ * With a ledger, writing an event and marking it sent are ONE statement: it locks the event's
+ * unsent ledger row (in `event_id` order, so concurrent writers cannot deadlock), sets `sent_at`,
+ * and inserts into PGMQ only the events whose row it marked, plus those with no row at all
+ * (ad-hoc events, or events of plain `DurableWriter` users). An event whose row another writer
+ * already marked is skipped and counted in `already_sent`. For ledger events this also closes
+ * the at-least-once window: a batch retried after a lost COMMIT reply finds its rows sent.
+ */
+export interface OwedLedger {
+  /** The table, `schema.table` in lower case, e.g. `tasker.step_events`. */
+  readonly table: string;
+  /**
+   * Called (not in any transaction) with the ids of events the writer no longer holds: written,
+   * found already sent, refused by the database, or abandoned at close.
+   */
+  released?(eventIds: readonly string[]): void;
 }
 
 /** Options of `new DurableWriter(...)`. */
@@ -126,6 +153,8 @@ export interface DurableWriterStats {
   retries: number;
   /** Events not accepted: buffer full, writer closed, or publish gave up waiting for room. */
   dropped: number;
+  /** Ledger events skipped because their ledger row was already marked sent (see `ledger`). */
+  already_sent: number;
   /** Events the database refused for good (bad data), after isolating them one by one. */
   rejected: number;
   /** Accepted events abandoned at close (see {@link WriterCloseReport}). */

@@ -8,6 +8,7 @@
 
 import type { EventDeclaration } from "../template/types.ts";
 import type { JsonObject } from "./types.ts";
+import type { NaiveTimestamp, StepExecutionResult, TaskSequenceStep } from "./wire_types.ts";
 
 /** The task a step belongs to, as a publisher sees it. */
 export interface StepEventTask {
@@ -21,8 +22,26 @@ export interface StepEventTask {
   version: string;
   /** The task's input context, as submitted (and validated against `input_schema`). */
   context: JsonObject;
-  /** Correlation id of the task request, for tracing across services. */
+  /** Correlation id of the task request (a UUID), for tracing across services. */
   correlation_id: string;
+  /** Who asked, from the task request (set on claimed tasks). */
+  initiator?: string | null;
+  /** The system the request came from (set on claimed tasks). */
+  source_system?: string | null;
+  /** Why the task runs (set on claimed tasks). */
+  reason?: string | null;
+  /** The request's tags (set on claimed tasks; `[]` when none were given). */
+  tags?: unknown;
+  /** The request's priority (set on claimed tasks; 0 by default). */
+  priority?: number;
+  /** The parent request's correlation id, when there is one. */
+  parent_correlation_id?: string | null;
+  /** When the task was requested, UTC without an offset (set on claimed tasks). */
+  requested_at?: NaiveTimestamp;
+  /** When the task row was created, UTC without an offset (set on claimed tasks). */
+  created_at?: NaiveTimestamp;
+  /** When the task row last changed, UTC without an offset (set on claimed tasks). */
+  updated_at?: NaiveTimestamp;
 }
 
 /**
@@ -43,6 +62,12 @@ export interface StepEventStep {
   retryable: boolean;
   /** The handler's registry key, e.g. `payments.charge_card`; `fired_by` of default events. */
   handler_callable: string;
+  /** When the step row was created, UTC without an offset (set on claimed steps). */
+  created_at?: NaiveTimestamp;
+  /** When this attempt started, UTC without an offset (set on claimed steps). */
+  last_attempted_at?: NaiveTimestamp;
+  /** The worker running this attempt (set on claimed steps). */
+  worker_id?: string;
 }
 
 /** Why an attempt failed, as the handler (or the worker, for a timeout or a throw) reported. */
@@ -77,7 +102,7 @@ export interface StepEventResult {
  *
  * @example
  * ```ts
- * import type { StepEventContext } from "./context.ts";
+ * import type { StepEventContext } from "@deno-tasker/tasker";
  * function amount(ctx: StepEventContext): number {
  *   return (ctx.result.result as { amount?: number } | undefined)?.amount ?? 0;
  * }
@@ -92,4 +117,11 @@ export interface StepEventContext {
   step: StepEventStep;
   /** What the attempt produced. */
   result: StepEventResult;
+  /**
+   * The event's `payload.task_sequence_step`, as Tasker types it: the task row at
+   * `task.task`, the step row at `workflow_step`, the ancestors' results, the step definition.
+   */
+  taskSequenceStep: TaskSequenceStep;
+  /** The event's `payload.execution_result`, as Tasker types it. */
+  executionResult: StepExecutionResult;
 }

@@ -14,6 +14,7 @@ import { TaskerError } from "../errors.ts";
 import { assertEventName, EVENT_NAME_PATTERN, NAMESPACE_PATTERN } from "../names.ts";
 import type { DomainEvent, DomainEventMetadata, JsonObject } from "./types.ts";
 import { InvalidUuidError, isUuid, uuidv7 } from "./uuid.ts";
+import type { StepExecutionResult, TaskSequenceStep } from "./wire_types.ts";
 
 /** One thing wrong with an envelope. */
 export interface EventProblem {
@@ -29,7 +30,7 @@ export interface EventProblem {
  *
  * @example
  * ```ts
- * import { InvalidEventError, parseDomainEvent } from "./envelope.ts";
+ * import { InvalidEventError, parseDomainEvent } from "@deno-tasker/tasker";
  * try {
  *   parseDomainEvent({ event_name: "Bad" });
  * } catch (error) {
@@ -56,13 +57,15 @@ export class InvalidEventError extends TaskerError {
   }
 }
 
-// RFC 3339 `date-time`: full date, `T`, full time with optional fraction, then `Z` or an offset.
+// RFC 3339 `date-time` as chrono reads it: full date, `T` (or a space), full time with an
+// optional fraction, then `Z` or an offset (`+02:00` or `+0200`).
 const RFC3339_PATTERN =
-  /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.\d+)?(?:[Zz]|[+-](\d{2}):(\d{2}))$/;
+  /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.\d+)?(?:[Zz]|[+-](\d{2}):?(\d{2}))$/;
 
 /**
- * Whether `value` is an RFC 3339 date-time (`2025-11-28T12:00:00.000Z`, `...+02:00`), with the
- * calendar checked (no February 30th).
+ * Whether `value` is an RFC 3339 date-time with an offset (`2025-11-28T12:00:00.000Z`,
+ * `...+02:00`), with the calendar checked (no February 30th). A space instead of the `T` is
+ * accepted, as Tasker's Rust readers accept it.
  *
  * @param value anything
  * @returns true for a valid RFC 3339 date-time string
@@ -88,35 +91,63 @@ export function isRfc3339(value: unknown): value is string {
   return true;
 }
 
-const jsonObject = z.record(z.string(), z.unknown(), { error: "expected a JSON object" });
-const uuid = z.string().refine(isUuid, { error: "expected a UUID (8-4-4-4-12 hex)" });
-const nonEmpty = z.string().min(1, { error: "expected a non-empty string" });
+// The UUID forms Rust's `uuid` crate parses: hyphenated, 32 hex digits, `{braced}`, `urn:uuid:`.
+const WIRE_UUID_PATTERN =
+  /^(?:urn:uuid:)?(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|\{[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\}|[0-9a-f]{32})$/i;
 
-// The envelope, matching DomainEvent exactly: unknown keys are rejected everywhere except in
-// `metadata`, where a publisher's extra keys live.
-const domainEventZod: z.ZodType<DomainEvent> = z.strictObject({
+/**
+ * Whether `value` is a UUID in any form Tasker's readers accept: hyphenated, 32 hex digits,
+ * `{braced}` or `urn:uuid:`, either case, any version.
+ *
+ * @param value anything
+ * @returns true when a Rust reader would parse it as a UUID
+ *
+ * @example
+ * ```ts
+ * import { isWireUuid } from "./envelope.ts";
+ * isWireUuid("01958F4E7C2A7D3E9B612F4C8A1D5E90"); // true
+ * isWireUuid("order-1001"); // false
+ * ```
+ */
+export function isWireUuid(value: unknown): value is string {
+  return typeof value === "string" && WIRE_UUID_PATTERN.test(value);
+}
+
+const jsonObject = z.record(z.string(), z.unknown(), { error: "expected a JSON object" });
+const uuid = z.string({ error: "expected a UUID string" }).refine(isWireUuid, {
+  error: "expected a UUID",
+});
+const text = z.string({ error: "expected a string" });
+const optionalText = z.string({ error: "expected a string or null" }).nullish();
+
+// The envelope as tasker-core's readers take it: unknown keys are ignored at every level, the
+// step's id and name may be null or missing, `payload.payload` may be any JSON value, and
+// `event_version` any string.
+const domainEventZod = z.looseObject({
   event_id: uuid,
   event_name: z.string().regex(EVENT_NAME_PATTERN, {
     error: "expected lowercase dot-separated segments of [a-z0-9_], at least two",
   }),
-  event_version: z.literal("1.0", { error: 'expected "1.0"' }),
-  payload: z.strictObject({
+  event_version: text,
+  payload: z.looseObject({
     task_sequence_step: jsonObject,
     execution_result: jsonObject,
-    payload: jsonObject,
-  }),
+    payload: z.unknown(),
+  }, { error: "expected a JSON object" }),
   metadata: z.looseObject({
     task_uuid: uuid,
-    step_uuid: uuid,
-    step_name: nonEmpty,
+    step_uuid: uuid.nullish(),
+    step_name: optionalText,
     namespace: z.string().regex(NAMESPACE_PATTERN, {
       error: "expected 1 to 29 characters of [a-z0-9_]",
     }),
-    correlation_id: z.string(),
-    fired_at: z.string().refine(isRfc3339, { error: "expected an RFC 3339 date-time" }),
-    fired_by: nonEmpty,
-  }),
-});
+    correlation_id: uuid,
+    fired_at: z.string().refine(isRfc3339, {
+      error: "expected an RFC 3339 date-time with an offset",
+    }),
+    fired_by: text,
+  }, { error: "expected a JSON object" }),
+}, { error: "expected a JSON object" }) as unknown as z.ZodType<DomainEvent>;
 
 /** One problem zod found, as carried by {@link DomainEventSchemaResult}. */
 export interface DomainEventSchemaIssue {
@@ -143,9 +174,9 @@ export interface DomainEventZodSchema {
 }
 
 /**
- * The zod schema of the wire envelope, for callers that validate with zod. It matches
- * {@link DomainEvent} exactly: unknown keys are rejected everywhere except in `metadata`, where a
- * publisher's extra keys live.
+ * The zod schema of the wire envelope, for callers that validate with zod. It reads what
+ * tasker-core's readers read: unknown keys are kept (and ignored), `metadata.step_uuid` and
+ * `step_name` may be null or missing, `payload.payload` may be any JSON value.
  *
  * @example
  * ```ts
@@ -180,15 +211,19 @@ function toProblems(issues: readonly z.core.$ZodIssue[]): EventProblem[] {
 }
 
 /**
- * Checks that `value` is a domain event and returns it typed.
+ * Checks that `value` is a domain event and returns it typed. As lenient as tasker-core's
+ * readers: unknown keys are kept, a `null` or missing `metadata.step_uuid` / `step_name` is
+ * read as absent (the key is left out of the result), `payload.payload` may be any JSON, and
+ * `event_version` any string. The ids must be UUIDs and `fired_at` an RFC 3339 date-time with an
+ * offset, as Rust's readers require.
  *
  * @param value a decoded envelope, e.g. a PGMQ message body
- * @returns the event (a copy; extra metadata keys kept)
+ * @returns the event (a copy; unknown keys kept)
  * @throws {InvalidEventError} listing every problem with its path
  *
  * @example
  * ```ts
- * import { buildDomainEvent, parseDomainEvent } from "./envelope.ts";
+ * import { buildDomainEvent, parseDomainEvent } from "@deno-tasker/tasker";
  * const wire = JSON.stringify(buildDomainEvent({
  *   event_name: "order.validated",
  *   payload: { order_id: 7 },
@@ -199,7 +234,7 @@ function toProblems(issues: readonly z.core.$ZodIssue[]): EventProblem[] {
  *     step_uuid: crypto.randomUUID(),
  *     step_name: "validate",
  *     namespace: "orders",
- *     correlation_id: "req-1",
+ *     correlation_id: crypto.randomUUID(),
  *     fired_by: "orders.validate",
  *   },
  * }));
@@ -208,9 +243,27 @@ function toProblems(issues: readonly z.core.$ZodIssue[]): EventProblem[] {
  */
 export function parseDomainEvent(value: unknown): DomainEvent {
   const result = domainEventZod.safeParse(value);
-  if (result.success) return result.data;
+  if (result.success) return withoutNullStep(result.data);
   const id = (value as { event_id?: unknown } | null)?.event_id;
   throw new InvalidEventError(toProblems(result.error.issues), isUuid(id) ? id : undefined);
+}
+
+/**
+ * Removes a `null` (or `undefined`) `metadata.step_uuid` / `step_name`, so that absent and null
+ * read the same; the event is returned as is when there is nothing to remove.
+ *
+ * @param event a parsed event
+ * @returns the event with absent step keys left out
+ */
+export function withoutNullStep(event: DomainEvent): DomainEvent {
+  const metadata = event.metadata as Record<string, unknown>;
+  const drop = ["step_uuid", "step_name"].filter((key) =>
+    Object.hasOwn(metadata, key) && metadata[key] == null
+  );
+  if (drop.length === 0) return event;
+  const copy: Record<string, unknown> = { ...metadata };
+  for (const key of drop) delete copy[key];
+  return { ...event, metadata: copy as DomainEvent["metadata"] };
 }
 
 /** The metadata the caller supplies to {@link buildDomainEvent}; `fired_at` is added by it. */
@@ -223,7 +276,7 @@ export interface BuildEventMetadata {
   step_name: string;
   /** The task's namespace. */
   namespace: string;
-  /** Correlation id of the task request. */
+  /** Correlation id of the task request: a UUID, or Tasker's readers reject the event. */
   correlation_id: string;
   /** The publisher's name, or the handler callable for the default publisher. */
   fired_by: string;
@@ -237,10 +290,10 @@ export interface BuildDomainEventInput {
   event_name: string;
   /** The business payload (the publisher's `transformPayload` output). */
   payload: JsonObject;
-  /** Snapshot of the task and step. */
-  task_sequence_step: JsonObject;
-  /** The step's execution result. */
-  execution_result: JsonObject;
+  /** The task and step: a `TaskSequenceStep` (see `wire.ts`) for Tasker's readers. */
+  task_sequence_step: TaskSequenceStep | JsonObject;
+  /** The step's execution result: a `StepExecutionResult` for Tasker's readers. */
+  execution_result: StepExecutionResult | JsonObject;
   /** Who fired it and where. */
   metadata: BuildEventMetadata;
   /** The id fixed when the step committed; a fresh {@link uuidv7} when absent. */
@@ -273,7 +326,7 @@ const RESERVED_METADATA = new Set([
  *
  * @example
  * ```ts
- * import { buildDomainEvent } from "./envelope.ts";
+ * import { buildDomainEvent } from "@deno-tasker/tasker";
  * const event = buildDomainEvent({
  *   event_name: "payment.processed",
  *   payload: { amount: 42 },
@@ -284,7 +337,7 @@ const RESERVED_METADATA = new Set([
  *     step_uuid: crypto.randomUUID(),
  *     step_name: "charge",
  *     namespace: "payments",
- *     correlation_id: "req-42",
+ *     correlation_id: crypto.randomUUID(),
  *     fired_by: "payments.charge",
  *     region: "eu",
  *   },
@@ -321,8 +374,8 @@ export function buildDomainEvent(input: BuildDomainEventInput): DomainEvent {
     event_name: input.event_name,
     event_version: "1.0",
     payload: {
-      task_sequence_step: input.task_sequence_step,
-      execution_result: input.execution_result,
+      task_sequence_step: input.task_sequence_step as JsonObject,
+      execution_result: input.execution_result as JsonObject,
       payload: input.payload,
     },
     metadata,

@@ -18,7 +18,7 @@
  *       step_uuid: crypto.randomUUID(),
  *       step_name: "charge",
  *       namespace: "payments",
- *       correlation_id: "req-9",
+ *       correlation_id: crypto.randomUUID(),
  *       fired_by: "payments.charge",
  *     },
  *   });
@@ -30,6 +30,24 @@
  */
 
 export type * from "./types.ts";
+export type * from "./wire_types.ts";
+export {
+  buildExecutionResult,
+  buildStepEventContext,
+  buildTaskSequenceStep,
+  type CompletedStepRecord,
+  derivedUuid,
+  type ExecutionResultInput,
+  identityHash,
+  naiveTimestamp,
+  namedTaskUuid,
+  NIL_UUID,
+  type StepEventContextInput,
+  type TaskSequenceStepInput,
+  wireStepDefinition,
+} from "./wire.ts";
+export { type DomainEventView, eventView } from "./view.ts";
+export { DOMAIN_EVENT_JSON_SCHEMA, wireSchemaFailures } from "./wire_schema.ts";
 export type {
   StepEventContext,
   StepEventError,
@@ -55,7 +73,9 @@ export {
   type EventProblem,
   InvalidEventError,
   isRfc3339,
+  isWireUuid,
   parseDomainEvent,
+  withoutNullStep,
 } from "./envelope.ts";
 export {
   checkEventPayload,

@@ -166,7 +166,7 @@ const MEMBERS = [
  *
  * @example
  * ```ts
- * import { definePublisher } from "./publisher.ts";
+ * import { definePublisher } from "@deno-tasker/tasker";
  * const payments = definePublisher({
  *   name: "payments",
  *   shouldPublish: (ctx) => ctx.result.success,
@@ -247,7 +247,7 @@ export type PublisherApplication =
  * @example
  * ```ts
  * import { applyPublisher, defaultPublisher } from "./publisher.ts";
- * import type { StepEventContext } from "./context.ts";
+ * import type { StepEventContext } from "@deno-tasker/tasker";
  * declare const ctx: StepEventContext;
  * const applied = applyPublisher(defaultPublisher, ctx);
  * if (applied.skip && applied.error) console.warn(applied.error.message);
@@ -317,7 +317,7 @@ function errorText(error: unknown): string {
  * @example
  * ```ts
  * import { defaultPublisher, runBeforePublish } from "./publisher.ts";
- * import type { DomainEvent } from "./types.ts";
+ * import type { DomainEvent } from "@deno-tasker/tasker";
  * declare const event: DomainEvent;
  * if (runBeforePublish(defaultPublisher, event)) {
  *   // route it
@@ -350,7 +350,7 @@ export function runBeforePublish(publisher: Publisher, event: DomainEvent): bool
  * @example
  * ```ts
  * import { defaultPublisher, runAfterPublish } from "./publisher.ts";
- * import type { DomainEvent } from "./types.ts";
+ * import type { DomainEvent } from "@deno-tasker/tasker";
  * declare const event: DomainEvent;
  * runAfterPublish(defaultPublisher, event, "fast");
  * ```

@@ -47,8 +47,8 @@ export interface PublisherRegistryStats {
  *
  * @example
  * ```ts
- * import { definePublisher } from "./publisher.ts";
- * import { PublisherRegistry } from "./publisher_registry.ts";
+ * import { definePublisher } from "@deno-tasker/tasker";
+ * import { PublisherRegistry } from "@deno-tasker/tasker";
  * const registry = new PublisherRegistry();
  * registry.register(definePublisher({ name: "payments" }));
  * registry.validateRequired(["payments", "shipping"]); // ["shipping"]
@@ -78,8 +78,8 @@ export class PublisherRegistry {
    *
    * @example
    * ```ts
-   * import { definePublisher } from "./publisher.ts";
-   * import { PublisherRegistry } from "./publisher_registry.ts";
+   * import { definePublisher } from "@deno-tasker/tasker";
+   * import { PublisherRegistry } from "@deno-tasker/tasker";
    * new PublisherRegistry().register(definePublisher({ name: "audit" }));
    * ```
    */
@@ -97,7 +97,7 @@ export class PublisherRegistry {
    *
    * @example
    * ```ts
-   * import { PublisherRegistry } from "./publisher_registry.ts";
+   * import { PublisherRegistry } from "@deno-tasker/tasker";
    * new PublisherRegistry().get("default")?.name; // "default"
    * ```
    */
@@ -113,7 +113,7 @@ export class PublisherRegistry {
    *
    * @example
    * ```ts
-   * import { PublisherRegistry } from "./publisher_registry.ts";
+   * import { PublisherRegistry } from "@deno-tasker/tasker";
    * new PublisherRegistry().has("payments"); // false
    * ```
    */
@@ -128,7 +128,7 @@ export class PublisherRegistry {
    *
    * @example
    * ```ts
-   * import { PublisherRegistry } from "./publisher_registry.ts";
+   * import { PublisherRegistry } from "@deno-tasker/tasker";
    * new PublisherRegistry().names(); // ["default"]
    * ```
    */
@@ -145,7 +145,7 @@ export class PublisherRegistry {
    *
    * @example
    * ```ts
-   * import { PublisherRegistry } from "./publisher_registry.ts";
+   * import { PublisherRegistry } from "@deno-tasker/tasker";
    * new PublisherRegistry().validateRequired(["b", "a", "b", "default"]); // ["a", "b"]
    * ```
    */
@@ -165,7 +165,7 @@ export class PublisherRegistry {
    *
    * @example
    * ```ts
-   * import { PublisherRegistry } from "./publisher_registry.ts";
+   * import { PublisherRegistry } from "@deno-tasker/tasker";
    * const registry = new PublisherRegistry();
    * registry.resolve(undefined); // { publisher: defaultPublisher, fellBack: false }
    * ```
@@ -192,7 +192,7 @@ export class PublisherRegistry {
    *
    * @example
    * ```ts
-   * import { PublisherRegistry } from "./publisher_registry.ts";
+   * import { PublisherRegistry } from "@deno-tasker/tasker";
    * new PublisherRegistry().stats(); // { unknownPublisherFallbacks: {} }
    * ```
    */

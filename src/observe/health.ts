@@ -166,7 +166,9 @@ export function databaseComponent(probe: DatabaseHealth): DatabaseComponent {
 }
 
 /**
- * The worker rule: running is healthy, not started is degraded, stopping or stopped unhealthy.
+ * The worker rule: running is healthy, not started is degraded, stopping or stopped unhealthy;
+ * a running worker that leaves steps to others because it lacks their template (or has it with
+ * other content) is degraded, with the reasons.
  *
  * @example
  * ```ts
@@ -174,14 +176,18 @@ export function databaseComponent(probe: DatabaseHealth): DatabaseComponent {
  * workerComponent("created", 0).status; // "degraded"
  * ```
  */
-export function workerComponent(state: WorkerState, inProgress: number): WorkerComponent {
+export function workerComponent(
+  state: WorkerState,
+  inProgress: number,
+  foreignTemplates: readonly string[] = [],
+): WorkerComponent {
   const status: HealthStatus = state === "running"
-    ? "healthy"
+    ? foreignTemplates.length === 0 ? "healthy" : "degraded"
     : state === "created"
     ? "degraded"
     : "unhealthy";
   const message = state === "running"
-    ? null
+    ? foreignTemplates.length === 0 ? null : foreignTemplates.join("; ")
     : state === "created"
     ? "the worker has not been started"
     : `the worker is ${state}`;

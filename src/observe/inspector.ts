@@ -89,7 +89,7 @@ const STREAM_PATH = "/events/stream";
  *
  * @example
  * ```ts ignore
- * import { inspectorRoutes } from "./inspector.ts";
+ * import { inspectorRoutes } from "@deno-tasker/tasker/observe";
  * const routes = inspectorRoutes(tasker);
  * const server = Deno.serve({ hostname: "127.0.0.1", port: 8787 }, (request) =>
  *   routes.handle(request, new URL(request.url)) ?? new Response("not found", { status: 404 }));

@@ -2,7 +2,8 @@
  * The inspector's single page: HTML, CSS and script inline, nothing fetched from elsewhere (no
  * build step, no CDN). It reads `/events/stream` with `fetch` rather than `EventSource`, so that
  * it can show the server's 400 for an invalid pattern and send a bearer token (taken from the
- * page's `?token=` or `#token=`) when the server requires one.
+ * page's `#token=` fragment only: a query string reaches the server and its logs, a fragment
+ * never leaves the browser) when the server requires one.
  *
  * @module
  */
@@ -71,8 +72,8 @@ const SCRIPT = `
 "use strict";
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
-const hash = new URLSearchParams(location.hash.slice(1));
-const token = params.get("token") || hash.get("token");
+// The token comes from the fragment only: a browser never sends it, so it stays out of logs.
+const token = new URLSearchParams(location.hash.slice(1)).get("token");
 const MAX_ROWS = 500;
 let controller = null;
 let paused = false;

@@ -137,7 +137,7 @@ export interface TaskerMetrics {
  *
  * @example
  * ```ts
- * import { ActorSystem } from "../actors/system.ts";
+ * import { ActorSystem } from "@deno-tasker/tasker/actors";
  * import { actorMetrics } from "./metrics.ts";
  * await using system = new ActorSystem();
  * system.spawn<string>({ name: "echo", factory: () => ({ receive() {} }) });

@@ -5,7 +5,7 @@
  *
  * @example
  * ```ts ignore
- * import { serveObservability, Tasker } from "../../mod.ts";
+ * import { serveObservability, Tasker } from "@deno-tasker/tasker";
  * await using tasker = await Tasker.open({ templates: "./templates" });
  * console.log((await tasker.health()).status);
  * await using server = serveObservability(tasker, { port: 8787, token: "s3cret" });
@@ -77,3 +77,8 @@ export {
   parseTraceparent,
   type TraceParent,
 } from "./otel.ts";
+
+// Types of other entries that this one's signatures refer to (this entry documents completely on its own):
+// the main entry's, as types.
+export { TaskerError } from "../errors.ts";
+export type * from "../../mod.ts";

@@ -85,7 +85,12 @@ export class TaskerObserver implements Disposable {
     const tasker = this.#tasker;
     const probe = await databaseHealth(tasker.db, { timeoutMs });
     const database = databaseComponent(probe);
-    const worker = workerComponent(tasker.worker.state, tasker.worker.stats().in_progress);
+    const workerStats = tasker.worker.stats();
+    const worker = workerComponent(
+      tasker.worker.state,
+      workerStats.in_progress,
+      workerStats.foreign_templates,
+    );
     const writerStats = tasker.writer.stats();
     const durable_writer = writerComponent(
       writerStats,

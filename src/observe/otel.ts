@@ -48,7 +48,7 @@ type OtelApi = typeof Otel;
  *
  * @example
  * ```ts
- * import { otelEnabled } from "./otel.ts";
+ * import { otelEnabled } from "@deno-tasker/tasker/observe";
  * if (otelEnabled()) console.log("tracing steps and events");
  * ```
  */
@@ -92,7 +92,7 @@ interface Enabled {
  *
  * @example
  * ```ts ignore
- * import { OtelInstrumentation } from "./otel.ts";
+ * import { OtelInstrumentation } from "@deno-tasker/tasker";
  * await using otel = await OtelInstrumentation.create(); // off unless OTEL_DENO=true
  * await using tasker = await Tasker.open({ templates: "./templates", stepTracer: otel.stepTracer });
  * otel.attach(tasker);
@@ -137,7 +137,7 @@ export class OtelInstrumentation implements AsyncDisposable {
    *
    * @example
    * ```ts
-   * import { OtelInstrumentation } from "./otel.ts";
+   * import { OtelInstrumentation } from "@deno-tasker/tasker";
    * const otel = await OtelInstrumentation.create({ enabled: false });
    * console.log(otel.enabled, otel.stepTracer); // false undefined
    * ```
@@ -252,7 +252,7 @@ export class OtelInstrumentation implements AsyncDisposable {
  *
  * @example
  * ```ts ignore
- * import { instrument } from "./otel.ts";
+ * import { instrument } from "@deno-tasker/tasker/observe";
  * await using otel = await instrument(tasker); // nothing is imported unless OTEL_DENO=true
  * ```
  */

@@ -33,7 +33,7 @@ const ZERO_SPAN = "0".repeat(16);
  *
  * @example
  * ```ts
- * import { parseTraceparent } from "./otel_traceparent.ts";
+ * import { parseTraceparent } from "@deno-tasker/tasker/observe";
  * parseTraceparent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
  * // { traceId: "4bf92f3577b34da6a3ce929d0e0e4736", spanId: "00f067aa0ba902b7", flags: 1 }
  * ```
@@ -57,7 +57,7 @@ export function parseTraceparent(value: unknown): TraceParent | undefined {
  *
  * @example
  * ```ts
- * import { formatTraceparent } from "./otel_traceparent.ts";
+ * import { formatTraceparent } from "@deno-tasker/tasker/observe";
  * formatTraceparent({ traceId: "4bf92f3577b34da6a3ce929d0e0e4736", spanId: "00f067aa0ba902b7" });
  * // "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
  * ```
@@ -87,8 +87,8 @@ export function formatTraceparent(
  *
  * @example
  * ```ts
- * import { eventTraceparent } from "./otel_traceparent.ts";
- * import type { DomainEvent } from "../events/types.ts";
+ * import { eventTraceparent } from "@deno-tasker/tasker/observe";
+ * import type { DomainEvent } from "@deno-tasker/tasker";
  * declare const event: DomainEvent;
  * const parent = eventTraceparent(event);
  * if (parent) console.log(`continues trace ${parent.traceId}`);

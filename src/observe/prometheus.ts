@@ -19,7 +19,7 @@ type Labels = Record<string, string>;
  *
  * @example
  * ```ts
- * import { escapeLabelValue } from "./prometheus.ts";
+ * import { escapeLabelValue } from "@deno-tasker/tasker/observe";
  * escapeLabelValue('say "hi"\n'); // 'say \\"hi\\"\\n'
  * ```
  */
@@ -118,6 +118,36 @@ export function renderPrometheus(m: TaskerMetrics): string {
     s.recovered_events,
   );
   out.one("tasker_commit_groups_total", "counter", "Recording transactions.", s.commit_groups);
+  out.one(
+    "tasker_commit_isolations_total",
+    "counter",
+    "Commit groups split to isolate an outcome the database refused.",
+    s.commit_isolations,
+  );
+  out.one(
+    "tasker_steps_released_total",
+    "counter",
+    "Claims handed back without an outcome (shutdown), attempts not consumed.",
+    s.released,
+  );
+  out.one(
+    "tasker_steps_abandoned_total",
+    "counter",
+    "Handlers still running when shutdown gave up on them.",
+    s.abandoned,
+  );
+  out.one(
+    "tasker_steps_settled_total",
+    "counter",
+    "Steps failed without running: attempts exhausted by a dead worker, or no template.",
+    s.settled_exhausted + s.settled_orphaned,
+  );
+  out.one(
+    "tasker_worker_foreign_templates",
+    "gauge",
+    "Templates whose steps this worker leaves to others (missing, or changed without a bump).",
+    s.foreign_templates.length,
+  );
 
   const t = m.step_time;
   out.family("tasker_step_duration_seconds", "summary", "Step handler time.", [
@@ -280,6 +310,12 @@ function renderQueues(out: Exposition, m: TaskerMetrics): void {
     "gauge",
     "How long the oldest ready message has waited.",
     each((q) => q.oldest_visible_age_seconds),
+  );
+  out.family(
+    "tasker_queue_oldest_message_age_seconds",
+    "gauge",
+    "How long ago the oldest message, visible or not, was sent.",
+    each((q) => q.oldest_message_age_seconds),
   );
   out.one(
     "tasker_queue_scrape_error",

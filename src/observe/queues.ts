@@ -23,6 +23,11 @@ export interface QueueDepth {
   visible: number;
   /** Seconds the oldest visible message has been waiting since it became visible (0 when none). */
   oldest_visible_age_seconds: number;
+  /**
+   * Seconds since the oldest message, visible or not, was sent (0 when empty). Unlike the visible
+   * age it keeps growing while a message is read again and again without being consumed.
+   */
+  oldest_message_age_seconds: number;
 }
 
 /** A queue to measure and what it holds. */
@@ -106,10 +111,13 @@ export async function queueDepths(
   for (const ref of refs) {
     if (!existing.has(ref.queue)) continue;
     // queueTable validates the name, so the interpolated identifier is safe.
-    const rows = await db.query<{ length: number; visible: number; age: number | null }>(
+    const rows = await db.query<
+      { length: number; visible: number; age: number | null; oldest: number | null }
+    >(
       `SELECT count(*)::int AS length,
               (count(*) FILTER (WHERE vt <= now()))::int AS visible,
-              EXTRACT(epoch FROM now() - min(vt) FILTER (WHERE vt <= now()))::float8 AS age
+              EXTRACT(epoch FROM now() - min(vt) FILTER (WHERE vt <= now()))::float8 AS age,
+              EXTRACT(epoch FROM now() - min(enqueued_at))::float8 AS oldest
          FROM ${queueTable(ref.queue)}`,
     );
     const row = rows[0];
@@ -118,8 +126,14 @@ export async function queueDepths(
       kind: ref.kind,
       length: row?.length ?? 0,
       visible: row?.visible ?? 0,
-      oldest_visible_age_seconds: Math.max(0, Math.round((row?.age ?? 0) * 1000) / 1000),
+      oldest_visible_age_seconds: seconds(row?.age),
+      oldest_message_age_seconds: seconds(row?.oldest),
     });
   }
   return depths;
+}
+
+/** Non-negative seconds with millisecond precision. */
+function seconds(value: number | null | undefined): number {
+  return Math.max(0, Math.round((value ?? 0) * 1000) / 1000);
 }

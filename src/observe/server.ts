@@ -2,9 +2,15 @@
  * The observability HTTP server (`Deno.serve`): health, metrics, configuration, templates and the
  * live inspector of one Tasker. Off by default in the library, on in `tasker worker`.
  *
- * An optional bearer token guards every route except `/health*` and the empty inspector page `/`;
- * it is compared in constant time (both sides hashed, then compared byte by byte without an early
- * exit), so response timing says nothing about how much of a guess was right.
+ * An optional bearer token guards every route except the probes (`/health`, `/health/live`,
+ * `/health/ready`) and the empty inspector page `/`; `/health/detailed` (queue names, depths,
+ * the writer's last error) needs it. It is compared in constant time (both sides hashed, then
+ * compared byte by byte without an early exit), so response timing says nothing about how much
+ * of a guess was right.
+ *
+ * The public socket belongs to a TCP front (`http_front.ts`) that drops connections whose
+ * request headers do not arrive within `headerTimeoutMs` (slow-loris), and pipes the rest to
+ * `Deno.serve` on a private loopback port (so `--allow-net` must include `127.0.0.1`).
  *
  * @module
  */
@@ -13,6 +19,7 @@ import { TaskerError } from "../errors.ts";
 import type { Tasker } from "../worker/tasker.ts";
 import type { HealthOptions } from "./health.ts";
 import { type InspectorRoutes, inspectorRoutes } from "./inspector.ts";
+import { type HttpFront, listenFront } from "./http_front.ts";
 import { jsonResponse, observabilityRoute } from "./routes.ts";
 
 /** Options of {@link serveObservability}. */
@@ -21,8 +28,15 @@ export interface ObservabilityServerOptions {
   hostname?: string;
   /** Port; 0 picks a free one (see `addr`). Default 8787. */
   port?: number;
-  /** Bearer token required on every route except `/health*`. Default none. */
+  /**
+   * Bearer token required on every route except `/health`, `/health/live`, `/health/ready` and
+   * the inspector page `/`. Default none.
+   */
   token?: string;
+  /** A request's headers must arrive within this many ms, or the connection is closed. Default 10,000. */
+  headerTimeoutMs?: number;
+  /** A keep-alive connection idle (no bytes either way) this long between requests is closed. Default 60,000. */
+  idleTimeoutMs?: number;
   /** Aborting it closes the server. */
   signal?: AbortSignal;
   /** Called once listening, with the bound address. Default: nothing is printed. */
@@ -60,7 +74,7 @@ export class ObservabilityServerError extends TaskerError {
  * Serves health, metrics, configuration, templates and the inspector of `tasker` over HTTP.
  *
  * Routes (GET or HEAD): `/health` (200 healthy or degraded, 503 unhealthy), `/health/live`,
- * `/health/ready` (503 when not ready), `/health/detailed`, `/metrics` (Prometheus text),
+ * `/health/ready` (503 when not ready), `/health/detailed` (token), `/metrics` (Prometheus text),
  * `/metrics/worker`, `/metrics/events`, `/config`, `/v1/templates`,
  * `/v1/templates/{namespace}/{name}/{version}`, and the inspector's `/` and `/events/stream`.
  * Unknown paths answer 404 `{error: "not_found", path}`, other methods 405, a missing or wrong
@@ -97,9 +111,10 @@ export function serveObservability(
     // Probes must not need secrets, and a browser cannot send a bearer header when it navigates:
     // the inspector page itself holds no data (it reads `#token=` and sends the header on its
     // stream), so `/` is open too. Everything that carries data stays guarded.
-    const open = url.pathname === "/health" || url.pathname.startsWith("/health/") ||
-      url.pathname === "/";
-    if (!open && expected !== undefined && !(await authorized(request, expected))) {
+    if (
+      !OPEN_PATHS.has(normalPath(url.pathname)) && expected !== undefined &&
+      !(await authorized(request, expected))
+    ) {
       return jsonResponse(401, { error: "unauthorized", path: url.pathname }, {
         "www-authenticate": 'Bearer realm="deno-tasker"',
       });
@@ -113,25 +128,36 @@ export function serveObservability(
     return jsonResponse(404, { error: "not_found", path: url.pathname });
   };
 
-  let server: Deno.HttpServer<Deno.NetAddr>;
+  let server: Deno.HttpServer<Deno.NetAddr> | undefined;
+  let front: HttpFront;
   try {
     server = Deno.serve({
-      hostname,
-      port,
-      onListen: (addr) => options.onListen?.(addr),
+      hostname: "127.0.0.1",
+      port: 0,
+      onListen: () => {},
       onError: (error) => {
         console.error(`deno-tasker: observability request failed: ${text(error)}`);
         return jsonResponse(500, { error: "internal_error" });
       },
     }, handler);
+    front = listenFront({
+      hostname,
+      port,
+      upstream: { hostname: "127.0.0.1", port: server.addr.port },
+      headerTimeoutMs: positive(options.headerTimeoutMs, 10_000),
+      idleTimeoutMs: positive(options.idleTimeoutMs, 60_000),
+      maxHeaderBytes: 32 * 1024,
+    });
   } catch (error) {
     void inspector?.close();
+    void server?.shutdown();
     throw new ObservabilityServerError(
       `could not serve observability on ${hostname}:${port}: ${text(error)}`,
       { cause: error },
     );
   }
-  const addr = server.addr;
+  const addr = front.addr;
+  options.onListen?.(addr);
   const detach = tasker.observer.attachHttp({
     hostname: addr.hostname,
     port: addr.port,
@@ -145,7 +171,10 @@ export function serveObservability(
       detach();
       // Inspector streams never end on their own: close them first or shutdown waits forever.
       await inspector?.close();
-      await server.shutdown();
+      // Deno.serve first: it finishes open responses and closes its side, and the front passes
+      // every byte on before closing the client's; then the front drops whatever is left.
+      await server!.shutdown();
+      await front.close();
     })();
     return closing;
   };
@@ -175,9 +204,25 @@ const KNOWN_PATHS = new Set([
   "/v1/templates",
 ]);
 
+/** The routes anyone may read: liveness and readiness probes, and the data-free inspector page. */
+const OPEN_PATHS = new Set(["/", "/health", "/health/live", "/health/ready"]);
+
+/** The path without trailing slashes, as the routes match it. */
+function normalPath(pathname: string): string {
+  return pathname.length > 1 ? pathname.replace(/\/+$/, "") || "/" : pathname;
+}
+
 function knownPath(pathname: string): boolean {
-  const path = pathname.length > 1 ? pathname.replace(/\/+$/, "") : pathname;
+  const path = normalPath(pathname);
   return KNOWN_PATHS.has(path) || /^\/v1\/templates\/[^/]+\/[^/]+\/[^/]+$/.test(path);
+}
+
+function positive(value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isFinite(value) || value <= 0) {
+    throw new ObservabilityServerError(`timeouts must be positive numbers of ms, got ${value}`);
+  }
+  return value;
 }
 
 function methodNotAllowed(request: Request, url: URL): Response {

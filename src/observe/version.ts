@@ -13,7 +13,7 @@ import denoJson from "../../deno.json" with { type: "json" };
  *
  * @example
  * ```ts
- * import { VERSION } from "./version.ts";
+ * import { VERSION } from "@deno-tasker/tasker/observe";
  * console.log(`deno-tasker ${VERSION}`);
  * ```
  */

@@ -50,7 +50,7 @@ export function templateIssue(
  *
  * @example
  * ```ts
- * import { formatTemplateIssue } from "./errors.ts";
+ * import { formatTemplateIssue } from "@deno-tasker/tasker";
  * formatTemplateIssue({ file: "a.yaml", line: 3, path: "version", message: "is required" });
  * // "a.yaml:3: version: is required"
  * ```
@@ -70,7 +70,7 @@ export function formatTemplateIssue(issue: TemplateIssue): string {
  *
  * @example
  * ```ts
- * import { parseTemplate, TemplateValidationError } from "./mod.ts";
+ * import { parseTemplate, TemplateValidationError } from "@deno-tasker/tasker";
  * try {
  *   parseTemplate("name: x\nnamespace_name: Bad-Name\nversion: 1.0.0\nsteps: []\n");
  * } catch (error) {
@@ -104,7 +104,7 @@ export class TemplateValidationError extends TaskerError {
  *
  * @example
  * ```ts
- * import { loadTemplateFile, TemplateLoadError } from "./mod.ts";
+ * import { loadTemplateFile, TemplateLoadError } from "@deno-tasker/tasker";
  * try {
  *   await loadTemplateFile("missing.yaml");
  * } catch (error) {
@@ -134,7 +134,7 @@ export class TemplateLoadError extends TaskerError {
  *
  * @example
  * ```ts
- * import { DuplicateTemplateError, parseTemplate, TemplateRegistry } from "./mod.ts";
+ * import { DuplicateTemplateError, parseTemplate, TemplateRegistry } from "@deno-tasker/tasker";
  * const text = "name: a\nnamespace_name: demo\nversion: 1.0.0\nsteps: [{name: s, handler: {callable: demo.s}}]";
  * const registry = new TemplateRegistry();
  * registry.add(parseTemplate(text));
@@ -167,7 +167,7 @@ export class DuplicateTemplateError extends TaskerError {
  *
  * @example
  * ```ts
- * import { TemplateNotFoundError, TemplateRegistry } from "./mod.ts";
+ * import { TemplateNotFoundError, TemplateRegistry } from "@deno-tasker/tasker";
  * try {
  *   new TemplateRegistry().require("payments", "charge");
  * } catch (error) {

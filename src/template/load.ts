@@ -10,31 +10,47 @@ import type { TaskTemplate } from "./types.ts";
 import { validateTemplate } from "./validate.ts";
 import { parseTemplateYaml } from "./yaml.ts";
 
+/** How templates are loaded (all loaders). */
+export interface LoadTemplateOptions {
+  /**
+   * Report unknown keys as warnings (in `template.warnings`) instead of errors, for files from
+   * newer Tasker versions. Default false: a typo is an error with a "did you mean".
+   */
+  lenient?: boolean;
+  /**
+   * The environment whose `environments:` overrides apply (e.g. `test`, `production`). Default:
+   * the `TASKER_ENV` variable (read only for templates that have `environments`); when neither
+   * is set, no overrides apply.
+   */
+  environment?: string;
+}
+
 /** Options of {@link parseTemplate}. */
-export interface ParseTemplateOptions {
+export interface ParseTemplateOptions extends LoadTemplateOptions {
   /** Where the text came from; named in every issue and stored as the template's `source`. */
   file?: string;
 }
 
 function parseOrIssues(
   yamlText: string,
-  file: string | undefined,
+  options: ParseTemplateOptions,
 ): { template: TaskTemplate } | { issues: TemplateIssue[] } {
-  const parsed = parseTemplateYaml(yamlText, file);
+  const parsed = parseTemplateYaml(yamlText, options.file);
   if (parsed.issues.length > 0) return { issues: parsed.issues };
-  return validateTemplate(parsed.value, parsed.lineOf, file);
+  return validateTemplate(parsed.value, parsed.lineOf, options);
 }
 
 /**
  * Parses and validates one template from YAML text. Works with zero Deno permissions.
  *
  * @param yamlText the template's YAML
- * @param options `file` names the source in errors and in `source`
+ * @param options `file` names the source in errors and in `source`; `lenient` and
+ *   `environment` as in {@link LoadTemplateOptions}
  * @throws {TemplateValidationError} listing every problem found
  *
  * @example
  * ```ts
- * import { parseTemplate } from "./load.ts";
+ * import { parseTemplate } from "@deno-tasker/tasker";
  * const template = parseTemplate(`
  * name: greet
  * namespace_name: demo
@@ -47,7 +63,7 @@ function parseOrIssues(
  * ```
  */
 export function parseTemplate(yamlText: string, options: ParseTemplateOptions = {}): TaskTemplate {
-  const result = parseOrIssues(yamlText, options.file);
+  const result = parseOrIssues(yamlText, options);
   if ("issues" in result) throw new TemplateValidationError(result.issues);
   return result.template;
 }
@@ -79,18 +95,22 @@ async function readTemplateText(path: string): Promise<string> {
  * Reads, parses and validates one template file; `source` is set to `path`.
  *
  * @param path a `.yaml` or `.yml` file
+ * @param options lenient mode and the environment to resolve
  * @throws {TemplateLoadError} when the file cannot be read (naming the path)
  * @throws {TemplateValidationError} listing every problem found
  *
  * @example
  * ```ts
- * import { loadTemplateFile } from "./load.ts";
+ * import { loadTemplateFile } from "@deno-tasker/tasker";
  * const template = await loadTemplateFile("templates/linear_workflow/mathematical_sequence.yaml");
  * console.log(template.namespace_name, template.name, template.version);
  * ```
  */
-export async function loadTemplateFile(path: string): Promise<TaskTemplate> {
-  return parseTemplate(await readTemplateText(path), { file: path });
+export async function loadTemplateFile(
+  path: string,
+  options: LoadTemplateOptions = {},
+): Promise<TaskTemplate> {
+  return parseTemplate(await readTemplateText(path), { ...options, file: path });
 }
 
 function join(dir: string, name: string): string {
@@ -128,17 +148,21 @@ async function templateFiles(dir: string): Promise<string[]> {
  * into one error, so a broken tree is fixed in one pass.
  *
  * @param dir the directory to walk
+ * @param options lenient mode and the environment to resolve
  * @throws {TemplateLoadError} when `dir` cannot be read
  * @throws {TemplateValidationError} listing every problem across all files
  *
  * @example
  * ```ts
- * import { loadTemplateDir } from "./load.ts";
+ * import { loadTemplateDir } from "@deno-tasker/tasker";
  * const templates = await loadTemplateDir("templates");
  * console.log(templates.map((t) => `${t.namespace_name}/${t.name}`));
  * ```
  */
-export async function loadTemplateDir(dir: string): Promise<TaskTemplate[]> {
+export async function loadTemplateDir(
+  dir: string,
+  options: LoadTemplateOptions = {},
+): Promise<TaskTemplate[]> {
   const templates: TaskTemplate[] = [];
   const issues: TemplateIssue[] = [];
   const seen = new Map<string, string>();
@@ -151,7 +175,7 @@ export async function loadTemplateDir(dir: string): Promise<TaskTemplate[]> {
       issues.push({ file, path: "(root)", message: error.message });
       continue;
     }
-    const result = parseOrIssues(text, file);
+    const result = parseOrIssues(text, { ...options, file });
     if ("issues" in result) {
       issues.push(...result.issues);
       continue;

@@ -3,7 +3,7 @@
  *
  * @example
  * ```ts
- * import { parseTemplate, TemplateRegistry } from "./mod.ts";
+ * import { parseTemplate, TemplateRegistry } from "@deno-tasker/tasker";
  * const registry = TemplateRegistry.fromTemplates([parseTemplate(`
  * name: greet
  * namespace_name: demo
@@ -12,7 +12,7 @@
  *   - name: hello
  *     handler: { callable: demo.hello }
  *     publishes_events:
- *       - { name: demo.greeted, delivery_mode: fast }
+ *       - { name: demo.greeted, description: Said hello., delivery_mode: fast, schema: ~ }
  * `)]);
  * registry.require("demo", "greet").steps[0]?.publishes_events[0]?.condition; // "success"
  * ```
@@ -22,11 +22,19 @@
 
 export type {
   BackoffKind,
+  BatchConfig,
+  BatchFailureStrategy,
   EventDeclaration,
   HandlerSpec,
+  LifecycleConfig,
   RetryPolicy,
+  StepOverride,
   StepTemplate,
+  StepType,
+  SystemDependencies,
+  TaskEventCatalogueEntry,
   TaskTemplate,
+  TemplateMetadata,
 } from "./types.ts";
 export {
   DuplicateTemplateError,
@@ -39,8 +47,26 @@ export {
 export {
   loadTemplateDir,
   loadTemplateFile,
+  type LoadTemplateOptions,
   parseTemplate,
   type ParseTemplateOptions,
 } from "./load.ts";
+export { ALL_STEPS, ENVIRONMENT_VARIABLE } from "./environments.ts";
+export { checkResultSchema, INVALID_STEP_RESULT } from "./result_schema.ts";
+export { assertRunnable, unsupportedStep, UnsupportedStepError } from "./runnable.ts";
+export {
+  MAX_ATTEMPTS,
+  MAX_BACKOFF_MS,
+  MAX_TIMEOUT_SECONDS,
+  MAX_TIMER_MS,
+} from "./schema_fields.ts";
+export { taskerStepJson, taskerTemplateJson } from "./tasker_json.ts";
+export { MAX_NESTING } from "./yaml.ts";
 export { allCallables, allPublisherNames, compareVersions, TemplateRegistry } from "./registry.ts";
-export { BACKOFF_KINDS, DELIVERY_MODES, PUBLICATION_CONDITIONS } from "./schema.ts";
+export {
+  BACKOFF_KINDS,
+  BATCH_FAILURE_STRATEGIES,
+  DELIVERY_MODES,
+  PUBLICATION_CONDITIONS,
+  STEP_TYPES,
+} from "./schema.ts";

@@ -5,7 +5,7 @@
  */
 
 import { DuplicateTemplateError, TemplateNotFoundError } from "./errors.ts";
-import { loadTemplateDir } from "./load.ts";
+import { loadTemplateDir, type LoadTemplateOptions } from "./load.ts";
 import type { TaskTemplate } from "./types.ts";
 
 /**
@@ -52,7 +52,7 @@ function compareSegments(a: string[], b: string[], filler: string): number {
  *
  * @example
  * ```ts
- * import { TemplateRegistry } from "./registry.ts";
+ * import { TemplateRegistry } from "@deno-tasker/tasker";
  * const registry = await TemplateRegistry.fromDir("templates");
  * const template = registry.require("linear_workflow", "mathematical_sequence");
  * console.log(template.version, registry.namespaces());
@@ -68,7 +68,7 @@ export class TemplateRegistry {
    *
    * @example
    * ```ts
-   * import { parseTemplate, TemplateRegistry } from "./mod.ts";
+   * import { parseTemplate, TemplateRegistry } from "@deno-tasker/tasker";
    * const registry = TemplateRegistry.fromTemplates([parseTemplate(
    *   "name: a\nnamespace_name: demo\nversion: 1.0.0\nsteps: [{name: s, handler: {callable: demo.s}}]",
    * )]);
@@ -84,14 +84,17 @@ export class TemplateRegistry {
   /**
    * A registry holding every template under `dir` (see `loadTemplateDir`).
    *
+   * @param dir the directory to walk
+   * @param options lenient mode and the environment to resolve
+   *
    * @example
    * ```ts
-   * import { TemplateRegistry } from "./registry.ts";
+   * import { TemplateRegistry } from "@deno-tasker/tasker";
    * const registry = await TemplateRegistry.fromDir("templates");
    * ```
    */
-  static async fromDir(dir: string): Promise<TemplateRegistry> {
-    return TemplateRegistry.fromTemplates(await loadTemplateDir(dir));
+  static async fromDir(dir: string, options: LoadTemplateOptions = {}): Promise<TemplateRegistry> {
+    return TemplateRegistry.fromTemplates(await loadTemplateDir(dir, options));
   }
 
   /**
@@ -101,7 +104,7 @@ export class TemplateRegistry {
    *
    * @example
    * ```ts
-   * import { parseTemplate, TemplateRegistry } from "./mod.ts";
+   * import { parseTemplate, TemplateRegistry } from "@deno-tasker/tasker";
    * const registry = new TemplateRegistry();
    * registry.add(parseTemplate(
    *   "name: a\nnamespace_name: demo\nversion: 1.0.0\nsteps: [{name: s, handler: {callable: demo.s}}]",
@@ -128,7 +131,7 @@ export class TemplateRegistry {
    *
    * @example
    * ```ts
-   * import { TemplateRegistry } from "./registry.ts";
+   * import { TemplateRegistry } from "@deno-tasker/tasker";
    * new TemplateRegistry().get("payments", "charge"); // undefined
    * ```
    */
@@ -145,7 +148,7 @@ export class TemplateRegistry {
    *
    * @example
    * ```ts
-   * import { TemplateRegistry } from "./registry.ts";
+   * import { TemplateRegistry } from "@deno-tasker/tasker";
    * const registry = await TemplateRegistry.fromDir("templates");
    * registry.require("linear_workflow", "mathematical_sequence", "1.0.0");
    * ```
@@ -162,7 +165,7 @@ export class TemplateRegistry {
    *
    * @example
    * ```ts
-   * import { TemplateRegistry } from "./registry.ts";
+   * import { TemplateRegistry } from "@deno-tasker/tasker";
    * for (const t of new TemplateRegistry().list()) console.log(t.name);
    * ```
    */
@@ -175,7 +178,7 @@ export class TemplateRegistry {
    *
    * @example
    * ```ts
-   * import { TemplateRegistry } from "./registry.ts";
+   * import { TemplateRegistry } from "@deno-tasker/tasker";
    * new TemplateRegistry().namespaces(); // []
    * ```
    */

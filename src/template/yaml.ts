@@ -74,6 +74,13 @@ function withEmptyProcessEnv<T>(fn: () => T): T {
   }
 }
 
+/**
+ * How deeply a template may nest mappings and lists. Real templates, schemas included, stay
+ * under 20; the cap keeps every later walk (line collection, key normalisation, schema
+ * compilation) far from the call-stack limit, whatever the input.
+ */
+export const MAX_NESTING = 100;
+
 const NODE_TYPE = Symbol.for("yaml.node.type");
 const MAP = Symbol.for("yaml.map");
 const SEQ = Symbol.for("yaml.seq");
@@ -99,6 +106,41 @@ function keyText(key: unknown): string {
 function plainKey(key: string): string {
   return key.length > 1 && key.startsWith(":") ? key.slice(1) : key;
 }
+
+/** The deepest nesting of mappings and lists under `root`, found with an explicit stack. */
+function nodeDepth(root: unknown): number {
+  let deepest = 0;
+  const stack: { node: unknown; depth: number }[] = [{ node: root, depth: 0 }];
+  while (stack.length > 0) {
+    const { node, depth } = stack.pop()!;
+    const type = nodeType(node);
+    if (type !== MAP && type !== SEQ) continue;
+    deepest = Math.max(deepest, depth + 1);
+    if (deepest > MAX_NESTING) return deepest;
+    for (const item of (node as YamlNode).items ?? []) {
+      if (type === MAP) stack.push({ node: (item as YamlNode).value, depth: depth + 1 });
+      else stack.push({ node: item, depth: depth + 1 });
+    }
+  }
+  return deepest;
+}
+
+/** The deepest nesting of plain data (aliases expanded), found with an explicit stack. */
+function valueDepth(root: unknown): number {
+  let deepest = 0;
+  const stack: { value: unknown; depth: number }[] = [{ value: root, depth: 0 }];
+  while (stack.length > 0) {
+    const { value, depth } = stack.pop()!;
+    if (typeof value !== "object" || value === null) continue;
+    deepest = Math.max(deepest, depth + 1);
+    if (deepest > MAX_NESTING) return deepest;
+    for (const child of Object.values(value)) stack.push({ value: child, depth: depth + 1 });
+  }
+  return deepest;
+}
+
+const tooDeep =
+  `YAML nesting is too deep: templates may nest mappings and lists at most ${MAX_NESTING} levels`;
 
 /** Records the line of every field path, with the same key normalisation as the value. */
 function collectLines(
@@ -197,19 +239,45 @@ export function parseTemplateYaml(text: string, file?: string): ParsedTemplateYa
 
   const value = withEmptyProcessEnv(() => {
     // `merge: true` reads YAML 1.1 merge keys (`<<: *defaults`), common in Ruby-era templates.
-    const doc = parseYamlDocument(text, { lineCounter, prettyErrors: false, merge: true });
+    let doc: ReturnType<typeof parseYamlDocument>;
+    try {
+      doc = parseYamlDocument(text, { lineCounter, prettyErrors: false, merge: true });
+    } catch (error) {
+      if (!(error instanceof RangeError)) throw error;
+      report([], tooDeep);
+      return undefined;
+    }
+    // The YAML library composes recursively and turns a stack overflow into a document error.
+    if (doc.errors.some((error) => error.message.includes("Maximum call stack"))) {
+      report([], tooDeep);
+      return undefined;
+    }
     for (const error of doc.errors) {
       report([], `YAML syntax error: ${error.message.split("\n")[0]}`, lineAt(error.pos[0]));
     }
     if (doc.errors.length > 0) return undefined;
-    collectLines(doc.contents, [], false, lines, lineAt);
-    try {
-      return doc.toJS({ maxAliasCount: 100 });
-    } catch (error) {
-      // e.g. an alias bomb: "Excessive alias count indicates a resource exhaustion attack".
-      report([], `YAML error: ${error instanceof Error ? error.message : String(error)}`);
+    if (nodeDepth(doc.contents) > MAX_NESTING) {
+      report([], tooDeep);
       return undefined;
     }
+    collectLines(doc.contents, [], false, lines, lineAt);
+    let js: unknown;
+    try {
+      js = doc.toJS({ maxAliasCount: 100 });
+    } catch (error) {
+      // e.g. an alias bomb: "Excessive alias count indicates a resource exhaustion attack".
+      const reason = error instanceof RangeError
+        ? tooDeep
+        : `YAML error: ${error instanceof Error ? error.message : String(error)}`;
+      report([], reason);
+      return undefined;
+    }
+    // Aliases can nest a deep anchor inside another: check the expanded data too.
+    if (valueDepth(js) > MAX_NESTING) {
+      report([], `${tooDeep} (after expanding aliases)`);
+      return undefined;
+    }
+    return js;
   });
   if (issues.length > 0) return { value: undefined, issues, lineOf };
   return { value: normalizeKeys(value, [], false, report), issues, lineOf };

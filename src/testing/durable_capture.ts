@@ -64,8 +64,8 @@ interface Row {
  *
  * @example
  * ```ts
- * import { DurableEventCapture } from "./durable_capture.ts";
- * import type { Database } from "../durable/database.ts";
+ * import { DurableEventCapture } from "@deno-tasker/tasker/testing";
+ * import type { Database } from "@deno-tasker/tasker";
  *
  * async function check(db: Database): Promise<void> {
  *   await using capture = new DurableEventCapture(db);

@@ -46,8 +46,8 @@ interface Waiter {
  *
  * @example
  * ```ts
- * import { EventBus } from "../bus/event_bus.ts";
- * import { FastEventCapture } from "./fast_capture.ts";
+ * import { EventBus } from "@deno-tasker/tasker";
+ * import { FastEventCapture } from "@deno-tasker/tasker/testing";
  * await using bus = new EventBus();
  * await using capture = new FastEventCapture(bus, { pattern: "payment.#" });
  * // ... run the code that publishes ...

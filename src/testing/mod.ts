@@ -4,8 +4,8 @@
  *
  * @example
  * ```ts
- * import { EventBus } from "../../mod.ts";
- * import { FastEventCapture } from "./mod.ts";
+ * import { EventBus } from "@deno-tasker/tasker";
+ * import { FastEventCapture } from "@deno-tasker/tasker/testing";
  * await using bus = new EventBus();
  * await using capture = new FastEventCapture(bus, { pattern: "payment.#" });
  * console.log(capture.count); // 0

@@ -9,7 +9,21 @@
 import type { RetryPolicy } from "../template/types.ts";
 
 /**
- * The un-jittered delay after `attempts` failed attempts (1 after the first failure).
+ * The longest delay ever scheduled between attempts, whatever the policy says (one hour, the
+ * most a template may set). Templates are checked at load; this also bounds policies built in
+ * code, so a retry can never be scheduled years ahead.
+ */
+export const MAX_RETRY_DELAY_MS = 3_600_000;
+
+/** A policy bound as a number in `0..MAX_RETRY_DELAY_MS`; anything not finite counts as the cap. */
+function bound(value: number): number {
+  if (Number.isNaN(value)) return MAX_RETRY_DELAY_MS;
+  return Math.min(Math.max(0, value), MAX_RETRY_DELAY_MS);
+}
+
+/**
+ * The un-jittered delay after `attempts` failed attempts (1 after the first failure), at most
+ * `max_backoff_ms` and never more than {@link MAX_RETRY_DELAY_MS}.
  *
  * - `exponential`: base × 2^(attempts − 1)
  * - `linear`: base × attempts
@@ -26,7 +40,7 @@ import type { RetryPolicy } from "../template/types.ts";
  */
 export function baseRetryDelayMs(policy: RetryPolicy, attempts: number): number {
   const n = Math.max(1, Math.floor(attempts));
-  const base = policy.backoff_base_ms;
+  const base = bound(policy.backoff_base_ms);
   let delay: number;
   switch (policy.backoff) {
     case "none":
@@ -42,7 +56,7 @@ export function baseRetryDelayMs(policy: RetryPolicy, attempts: number): number 
       delay = base * 2 ** Math.min(n - 1, 30);
       break;
   }
-  return Math.min(delay, policy.max_backoff_ms);
+  return Math.min(delay, bound(policy.max_backoff_ms));
 }
 
 function fibonacci(n: number): number {

@@ -9,7 +9,11 @@
  */
 
 import type { Database } from "../durable/database.ts";
+import { DatabaseClosedError, DatabaseUnavailableError } from "../durable/errors.ts";
+import { backoffDelay } from "../durable/latency.ts";
+import { describeError, sqlState } from "../durable/writer_errors.ts";
 import { type RecordedOutcome, recordOutcomes, type StepOutcomeRecord } from "./step_store.ts";
+import { failure } from "./types.ts";
 
 interface Waiting {
   record: StepOutcomeRecord;
@@ -44,6 +48,7 @@ export class OutcomeCommitter {
   #groups = 0;
   #recorded = 0;
   #busyMs = 0;
+  #isolations = 0;
 
   /**
    * Creates a committer for one worker.
@@ -60,11 +65,17 @@ export class OutcomeCommitter {
   }
 
   /**
-   * Transactions committed, outcomes recorded (mean group size = recorded / groups), and the
-   * milliseconds spent inside recording transactions.
+   * Transactions committed, outcomes recorded (mean group size = recorded / groups), the
+   * milliseconds spent inside recording transactions, and how often a group the database refused
+   * was split to isolate the outcome it choked on.
    */
-  stats(): { groups: number; recorded: number; busy_ms: number } {
-    return { groups: this.#groups, recorded: this.#recorded, busy_ms: this.#busyMs };
+  stats(): { groups: number; recorded: number; busy_ms: number; isolations: number } {
+    return {
+      groups: this.#groups,
+      recorded: this.#recorded,
+      busy_ms: this.#busyMs,
+      isolations: this.#isolations,
+    };
   }
 
   /**
@@ -96,6 +107,11 @@ export class OutcomeCommitter {
     }
   }
 
+  /**
+   * Commits a group, retrying while the database is unavailable or busy. A group that the
+   * database rejects for its content is split in halves until the culprit stands alone, so one
+   * bad outcome never holds back the others; the culprit is recorded as a failure instead.
+   */
   async #commit(group: Waiting[]): Promise<void> {
     let lastError: unknown;
     for (let attempt = 1; attempt <= this.#attempts; attempt++) {
@@ -110,12 +126,56 @@ export class OutcomeCommitter {
       } catch (error) {
         this.#busyMs += performance.now() - started;
         lastError = error;
+        if (!isTransient(error)) return await this.#isolate(group, error);
         if (attempt < this.#attempts) {
-          const delay = Math.min(2000, 25 * 2 ** attempt) * (0.5 + Math.random() / 2);
-          await new Promise((resolve) => setTimeout(resolve, delay));
+          await new Promise((resolve) => setTimeout(resolve, backoffDelay(attempt, 50, 2000)));
         }
       }
     }
     for (const w of group) w.reject(lastError);
   }
+
+  async #isolate(group: Waiting[], error: unknown): Promise<void> {
+    if (error instanceof DatabaseClosedError) {
+      for (const w of group) w.reject(error);
+      return;
+    }
+    this.#isolations++;
+    if (group.length > 1) {
+      const half = Math.ceil(group.length / 2);
+      await this.#commit(group.slice(0, half));
+      await this.#commit(group.slice(half));
+      return;
+    }
+    const waiting = group[0]!;
+    const { record } = waiting;
+    if (record.fallback === "bare") {
+      // Even the bare failure could not be written: leave the step to its lease.
+      waiting.reject(error);
+      return;
+    }
+    // The outcome alone is refused: record a failure that says why, with the step's failure
+    // events; should those be refused too, without events.
+    const failed: StepOutcomeRecord = {
+      ...record,
+      result: failure(`the step's outcome could not be recorded: ${describeError(error)}`, {
+        errorType: "InvalidStepResult",
+        retryable: false,
+      }),
+      fallback: record.fallback === undefined ? "failure" : "bare",
+    };
+    if (failed.fallback === "bare") failed.prepareEvents = () => [];
+    await this.#commit([{ ...waiting, record: failed }]);
+  }
 }
+
+/** Errors a retry can outlast: the database unreachable, restarting, overloaded or in conflict. */
+function isTransient(error: unknown): boolean {
+  if (error instanceof DatabaseUnavailableError) return true;
+  const state = sqlState(error);
+  return state !== undefined && TRANSIENT_CLASSES.has(state.slice(0, 2));
+}
+
+// 08 connection exception, 40 transaction rollback (serialization, deadlock), 53 insufficient
+// resources, 57 operator intervention (admin shutdown, cancel), 58 system error (I/O).
+const TRANSIENT_CLASSES = new Set(["08", "40", "53", "57", "58"]);

@@ -69,7 +69,7 @@ function childOf(value: unknown, key: string | number): unknown {
  *
  * @example
  * ```ts
- * import { buildStepContext } from "./context.ts";
+ * import { buildStepContext } from "@deno-tasker/tasker";
  * const ctx = buildStepContext({
  *   task: {
  *     task_uuid: crypto.randomUUID(),
@@ -222,8 +222,8 @@ function thrownFailure(error: unknown): StepResult {
  *
  * @example
  * ```ts
- * import { buildStepContext, runHandler } from "./context.ts";
- * import { success } from "./types.ts";
+ * import { buildStepContext, runHandler } from "@deno-tasker/tasker";
+ * import { success } from "@deno-tasker/tasker";
  * const ctx = buildStepContext({
  *   task: {
  *     task_uuid: crypto.randomUUID(),

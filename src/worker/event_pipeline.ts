@@ -18,12 +18,20 @@ import type {
   StepEventTask,
 } from "../events/context.ts";
 import { buildDomainEvent } from "../events/envelope.ts";
+import {
+  attemptStartedAt,
+  buildExecutionResult,
+  buildTaskSequenceStep,
+  type CompletedStepRecord,
+  NIL_UUID,
+} from "../events/wire.ts";
+import type { StepExecutionResult, TaskSequenceStep } from "../events/wire_types.ts";
 import { checkEventPayload } from "../events/payload_schema.ts";
 import { applyPublisher, runBeforePublish, runPublishError } from "../events/publisher.ts";
 import type { PublisherRegistry } from "../events/publisher_registry.ts";
-import type { JsonObject } from "../events/types.ts";
+import type { DomainEvent, JsonObject } from "../events/types.ts";
 import { SchemaValidationError } from "../json_schema.ts";
-import type { EventDeclaration } from "../template/types.ts";
+import type { EventDeclaration, StepTemplate } from "../template/types.ts";
 import type { EventRouterStats, PreparedEvent } from "./event_router.ts";
 
 /** The persisted outcome of one step attempt: what the pipeline judges conditions on. */
@@ -38,6 +46,12 @@ export interface StepEventInput {
   result: StepEventResult;
   /** Extra metadata for every event of this attempt (the tracing hook's `traceparent`). */
   metadata?: Readonly<Record<string, string>>;
+  /** The template's definition of the step (`task_sequence_step.step_definition`). */
+  stepTemplate?: StepTemplate;
+  /** The step's ancestors, direct and transitive; every completed step when absent. */
+  ancestors?: Iterable<string>;
+  /** The task's completed steps, by name (`task_sequence_step.dependency_results`). */
+  completed?: Readonly<Record<string, CompletedStepRecord>>;
 }
 
 /**
@@ -47,13 +61,13 @@ export interface StepEventInput {
  * ```ts
  * import { EventPipeline } from "./event_pipeline.ts";
  * import { EventRouter } from "./event_router.ts";
- * import { PublisherRegistry } from "../events/publisher_registry.ts";
+ * import { PublisherRegistry } from "@deno-tasker/tasker";
  * const router = new EventRouter();
  * const pipeline = new EventPipeline(new PublisherRegistry(), router.counters);
  * const events = pipeline.prepare({
  *   declarations: [],
  *   task: { task_uuid: crypto.randomUUID(), namespace: "demo", name: "t", version: "1.0.0",
- *     context: {}, correlation_id: "c" },
+ *     context: {}, correlation_id: crypto.randomUUID() },
  *   step: { step_uuid: crypto.randomUUID(), name: "s", attempts: 1, max_attempts: 3,
  *     retryable: true, handler_callable: "demo.s" },
  *   result: { success: true, result: {} },
@@ -84,19 +98,23 @@ export class EventPipeline {
       retryable: stepRetryability(input.step),
     };
     const prepared: PreparedEvent[] = [];
-    let snapshot: JsonObject | undefined;
-    let executionResult: JsonObject | undefined;
+    let snapshot: TaskSequenceStep | undefined;
+    let executionResult: StepExecutionResult | undefined;
     for (const declaration of input.declarations) {
       if (!shouldPublish(declaration.condition, outcome)) {
         this.#counters.skipped_by_condition++;
         continue;
       }
       const { publisher } = this.#publishers.resolve(declaration.publisher);
+      snapshot ??= taskSequenceStepOf(input);
+      executionResult ??= executionResultOf(input);
       const ctx: StepEventContext = {
         event: declaration,
         task: input.task,
         step: input.step,
         result: input.result,
+        taskSequenceStep: snapshot,
+        executionResult,
       };
       const applied = applyPublisher(publisher, ctx);
       if (applied.skip) {
@@ -112,8 +130,6 @@ export class EventPipeline {
         runPublishError(publisher, declaration.name, error);
         continue;
       }
-      snapshot ??= stepSnapshot(input);
-      executionResult ??= executionResultOf(input);
       const event = buildDomainEvent({
         event_name: declaration.name,
         payload: applied.payload,
@@ -140,33 +156,103 @@ export class EventPipeline {
   }
 }
 
-function stepSnapshot(input: StepEventInput): JsonObject {
-  const { task, step } = input;
-  return {
-    task: {
-      task_uuid: task.task_uuid,
-      namespace: task.namespace,
-      name: task.name,
-      version: task.version,
-      correlation_id: task.correlation_id,
-      context: task.context,
-    },
-    step: {
-      step_uuid: step.step_uuid,
-      name: step.name,
-      attempts: step.attempts,
-      max_attempts: step.max_attempts,
-      retryable: step.retryable,
-      handler_callable: step.handler_callable,
-    },
-  };
+function taskSequenceStepOf(input: StepEventInput): TaskSequenceStep {
+  const completed = input.completed ?? {};
+  const names = input.ancestors ?? Object.keys(completed);
+  const dependencies: Record<string, CompletedStepRecord> = {};
+  for (const name of names) {
+    const record = completed[name];
+    if (record !== undefined) dependencies[name] = record;
+  }
+  return buildTaskSequenceStep({
+    task: input.task,
+    step: input.step,
+    ...(input.stepTemplate ? { definition: input.stepTemplate } : {}),
+    dependencies,
+  });
 }
 
-function executionResultOf(input: StepEventInput): JsonObject {
-  const { result } = input;
-  const out: JsonObject = { success: result.success };
-  if (result.success) out.result = result.result ?? null;
-  if (result.error) out.error = { ...result.error };
-  out.metadata = result.metadata ?? {};
-  return out;
+function executionResultOf(input: StepEventInput): StepExecutionResult {
+  const started = attemptStartedAt(input.step);
+  return buildExecutionResult({
+    step_uuid: input.step.step_uuid,
+    result: input.result,
+    ...(started ? { started_at: started } : {}),
+    worker_id: input.step.worker_id ?? null,
+  });
+}
+
+/** What {@link adHocEvent} needs: the event, and the step whose handler published it. */
+export interface AdHocEventInput {
+  /** The event's name. */
+  name: string;
+  /** Its business payload. */
+  payload: JsonObject;
+  /** The task. */
+  task: StepEventTask;
+  /** The running step, as its handler sees it. */
+  step: Omit<StepEventStep, "handler_callable"> & { handler_callable?: string };
+  /** The step's template, when the worker has it. */
+  stepTemplate?: StepTemplate;
+  /** The ancestors' results by step name, as the handler sees them. */
+  dependencyResults?: Readonly<Record<string, unknown>>;
+  /** Extra metadata (the tracing hook's `traceparent`). */
+  metadata?: Readonly<Record<string, string>>;
+}
+
+/**
+ * The envelope of an event a handler publishes itself (`ctx.publishDomainEvent`), in Tasker's
+ * wire shape. The attempt has not finished, so `execution_result` names the step with `status`
+ * `in_progress` and leaves every other key to the reader's defaults (Tasker's readers fill them
+ * in: `success` false, `metadata` empty); ancestors' results carry the nil step UUID, as the
+ * handler's context does not know their ids.
+ *
+ * @param input the event and its step
+ * @returns the event, `fired_by` `publishDomainEvent`
+ * @throws {InvalidNameError} when the name is not a valid event name
+ *
+ * @example
+ * ```ts
+ * import { adHocEvent } from "./event_pipeline.ts";
+ * const event = adHocEvent({
+ *   name: "order.note_added",
+ *   payload: { note: "gift wrap" },
+ *   task: { task_uuid: crypto.randomUUID(), namespace: "orders", name: "o", version: "1.0.0",
+ *     context: {}, correlation_id: crypto.randomUUID() },
+ *   step: { step_uuid: crypto.randomUUID(), name: "pack", attempts: 1, max_attempts: 3,
+ *     retryable: true },
+ * });
+ * console.log(event.metadata.fired_by); // "publishDomainEvent"
+ * ```
+ */
+export function adHocEvent(input: AdHocEventInput): DomainEvent {
+  const { task, stepTemplate } = input;
+  const step: StepEventStep = {
+    ...input.step,
+    handler_callable: input.step.handler_callable ?? stepTemplate?.handler.callable ?? "",
+  };
+  const dependencies: Record<string, CompletedStepRecord> = {};
+  for (const [name, result] of Object.entries(input.dependencyResults ?? {})) {
+    dependencies[name] = { step_uuid: NIL_UUID, result };
+  }
+  return buildDomainEvent({
+    event_name: input.name,
+    payload: input.payload,
+    task_sequence_step: buildTaskSequenceStep({
+      task,
+      step,
+      ...(stepTemplate ? { definition: stepTemplate } : {}),
+      dependencies,
+    }),
+    execution_result: { step_uuid: step.step_uuid, status: "in_progress" },
+    metadata: {
+      ...input.metadata,
+      task_uuid: task.task_uuid,
+      step_uuid: step.step_uuid,
+      step_name: step.name,
+      namespace: task.namespace,
+      correlation_id: task.correlation_id,
+      fired_by: "publishDomainEvent",
+    },
+  });
 }

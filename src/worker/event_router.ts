@@ -34,7 +34,7 @@ export interface PreparedEvent {
   publisher: Publisher;
 }
 
-/** Counters of the event pipeline and router, as named in the original system. */
+/** Counters of the event pipeline and router, as named in Tasker (tasker-core). */
 export interface EventRouterStats {
   /** Events routed on any path. */
   total_routed: number;

@@ -154,9 +154,24 @@ function closeMatches(callable: string, candidates: Iterable<string>): string[] 
   return scored.slice(0, 3).map(([candidate]) => candidate);
 }
 
-function asFunction(handler: StepHandler): StepHandlerFunction {
+function asFunction(callable: string, handler: StepHandler, method: string): StepHandlerFunction {
   // Keep `this` for handler objects: their `call` may use other members.
-  return typeof handler === "function" ? handler : (ctx) => handler.call(ctx);
+  if (method === "call") {
+    return typeof handler === "function" ? handler : (ctx) => handler.call(ctx);
+  }
+  // A template's `handler.method` (tasker-core's method dispatch) names another entry point.
+  const entry = typeof handler === "object"
+    ? (handler as Record<string, unknown>)[method]
+    : undefined;
+  if (typeof entry !== "function") {
+    throw new InvalidHandlerError(
+      callable,
+      `the template's handler.method is ${
+        JSON.stringify(method)
+      }, but the registered handler has no such method`,
+    );
+  }
+  return (ctx) => (entry as StepHandlerFunction).call(handler, ctx);
 }
 
 /**
@@ -164,8 +179,8 @@ function asFunction(handler: StepHandler): StepHandlerFunction {
  *
  * @example
  * ```ts
- * import { HandlerRegistry } from "./handler_registry.ts";
- * import { success } from "./types.ts";
+ * import { HandlerRegistry } from "@deno-tasker/tasker";
+ * import { success } from "@deno-tasker/tasker";
  * const handlers = new HandlerRegistry()
  *   .register("demo.hello", (ctx) => success({ greeting: `hello ${ctx.input("who")}` }))
  *   .register("demo.bye", { call: () => success("bye") });
@@ -188,8 +203,8 @@ export class HandlerRegistry {
    *
    * @example
    * ```ts
-   * import { HandlerRegistry } from "./handler_registry.ts";
-   * import { success } from "./types.ts";
+   * import { HandlerRegistry } from "@deno-tasker/tasker";
+   * import { success } from "@deno-tasker/tasker";
    * new HandlerRegistry().register("demo.noop", () => success(null));
    * ```
    */
@@ -220,8 +235,8 @@ export class HandlerRegistry {
    *
    * @example
    * ```ts
-   * import { HandlerRegistry } from "./handler_registry.ts";
-   * import { success } from "./types.ts";
+   * import { HandlerRegistry } from "@deno-tasker/tasker";
+   * import { success } from "@deno-tasker/tasker";
    * new HandlerRegistry().registerAll({
    *   "demo.a": () => success(1),
    *   "demo.b": () => success(2),
@@ -241,7 +256,7 @@ export class HandlerRegistry {
    *
    * @example
    * ```ts
-   * import { HandlerRegistry } from "./handler_registry.ts";
+   * import { HandlerRegistry } from "@deno-tasker/tasker";
    * new HandlerRegistry().get("demo.missing"); // undefined
    * ```
    */
@@ -257,7 +272,7 @@ export class HandlerRegistry {
    *
    * @example
    * ```ts
-   * import { HandlerRegistry } from "./handler_registry.ts";
+   * import { HandlerRegistry } from "@deno-tasker/tasker";
    * new HandlerRegistry().has("demo.missing"); // false
    * ```
    */
@@ -272,7 +287,7 @@ export class HandlerRegistry {
    *
    * @example
    * ```ts
-   * import { HandlerRegistry } from "./handler_registry.ts";
+   * import { HandlerRegistry } from "@deno-tasker/tasker";
    * new HandlerRegistry().callables(); // []
    * ```
    */
@@ -284,24 +299,26 @@ export class HandlerRegistry {
    * The handler of `callable` as a plain function (an object's `call` keeps its `this`).
    *
    * @param callable a callable
+   * @param method the entry point (a template's `handler.method`); default `call`
    * @returns the function to run
    * @throws {UnknownHandlerError} naming the callable and registered ones that look like it
+   * @throws {InvalidHandlerError} when `method` is not `call` and the handler has no such method
    *
    * @example
    * ```ts
-   * import { HandlerRegistry } from "./handler_registry.ts";
-   * import { success } from "./types.ts";
+   * import { HandlerRegistry } from "@deno-tasker/tasker";
+   * import { success } from "@deno-tasker/tasker";
    * const registry = new HandlerRegistry().register("demo.hello", () => success("hi"));
    * registry.resolve("demo.hello");
    * // registry.resolve("demo.helo") throws: no handler registered for "demo.helo"; did you mean "demo.hello"?
    * ```
    */
-  resolve(callable: string): StepHandlerFunction {
+  resolve(callable: string, method = "call"): StepHandlerFunction {
     const handler = this.#handlers.get(callable);
     if (handler === undefined) {
       throw new UnknownHandlerError(callable, closeMatches(callable, this.#handlers.keys()));
     }
-    return asFunction(handler);
+    return asFunction(callable, handler, method);
   }
 
   /**
@@ -313,8 +330,8 @@ export class HandlerRegistry {
    *
    * @example
    * ```ts
-   * import { HandlerRegistry } from "./handler_registry.ts";
-   * import { parseTemplate } from "../template/load.ts";
+   * import { HandlerRegistry } from "@deno-tasker/tasker";
+   * import { parseTemplate } from "@deno-tasker/tasker";
    * const template = parseTemplate(`
    * name: greet
    * namespace_name: demo
@@ -355,7 +372,7 @@ export class HandlerRegistry {
    *
    * @example
    * ```ts
-   * import { HandlerRegistry } from "./handler_registry.ts";
+   * import { HandlerRegistry } from "@deno-tasker/tasker";
    * new HandlerRegistry().assertValid([]); // nothing to check, no throw
    * ```
    */
@@ -372,7 +389,7 @@ export class HandlerRegistry {
    *
    * @example
    * ```ts
-   * import { HandlerRegistry } from "./handler_registry.ts";
+   * import { HandlerRegistry } from "@deno-tasker/tasker";
    * const registry = new HandlerRegistry();
    * registry.attachPublisher((name, payload, ctx) => console.log(name, payload, ctx.step.name));
    * ```
@@ -389,7 +406,7 @@ export class HandlerRegistry {
    *
    * @example
    * ```ts
-   * import { HandlerRegistry } from "./handler_registry.ts";
+   * import { HandlerRegistry } from "@deno-tasker/tasker";
    * new HandlerRegistry().detachPublisher();
    * ```
    */
@@ -410,8 +427,8 @@ export class HandlerRegistry {
    *
    * @example
    * ```ts
-   * import { HandlerRegistry } from "./handler_registry.ts";
-   * import { buildStepContext, type StepContextInput } from "./context.ts";
+   * import { HandlerRegistry } from "@deno-tasker/tasker";
+   * import { buildStepContext, type StepContextInput } from "@deno-tasker/tasker";
    * declare const attempt: StepContextInput;
    * const registry = new HandlerRegistry();
    * const ctx = buildStepContext({ ...attempt, publish: registry.publishDomainEvent });

@@ -43,6 +43,8 @@ export {
   type TaskRequest,
   templateKey,
 } from "./submit.ts";
+export { TaskRequestError } from "./task_request_wire.ts";
+export { taskWireColumnsMigration } from "./schema_wire.ts";
 export {
   type FiredEvent,
   isFinished,

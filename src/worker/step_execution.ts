@@ -8,6 +8,7 @@
  */
 
 import type { TemplateRegistry } from "../template/registry.ts";
+import { checkResultSchema } from "../template/result_schema.ts";
 import type { StepTemplate } from "../template/types.ts";
 import { buildStepContext, runHandler } from "./context.ts";
 import { type StepGraph, stepGraph } from "./graph.ts";
@@ -15,6 +16,7 @@ import type { HandlerRegistry } from "./handler_registry.ts";
 import type { ClaimedStep } from "./step_store.ts";
 import type { StepTrace, StepTracer } from "./step_tracer.ts";
 import { failure, type StepResult } from "./types.ts";
+import { jsonbProblem } from "./storable.ts";
 import { WorkerConfigError } from "./worker_errors.ts";
 
 /** What an attempt needs from its worker. */
@@ -44,6 +46,32 @@ export interface StepExecution {
 }
 
 /**
+ * The claimed step's template and its task template's dependency graph.
+ *
+ * @throws {TemplateNotFoundError | WorkerConfigError} when this worker does not know the claim's
+ *   template or step
+ *
+ * @example
+ * ```ts ignore
+ * const { stepTemplate, graph } = findStep(claim, templates);
+ * ```
+ */
+export function findStep(
+  claim: ClaimedStep,
+  templates: TemplateRegistry,
+): { stepTemplate: StepTemplate; graph: StepGraph } {
+  const { namespace, name, version } = claim.task;
+  const template = templates.require(namespace, name, version);
+  const stepTemplate = template.steps.find((s) => s.name === claim.step.name);
+  if (!stepTemplate) {
+    throw new WorkerConfigError(
+      `template ${namespace}/${name}@${version} has no step ${claim.step.name}`,
+    );
+  }
+  return { stepTemplate, graph: stepGraph(template) };
+}
+
+/**
  * Runs one claimed step's handler.
  *
  * @throws {TemplateNotFoundError | WorkerConfigError} when the claim's template or step is not
@@ -58,10 +86,7 @@ export async function executeStep(
   claim: ClaimedStep,
   env: StepExecutionEnv,
 ): Promise<StepExecution> {
-  const template = env.templates.require(claim.task.namespace, claim.task.name, claim.task.version);
-  const stepTemplate = template.steps.find((s) => s.name === claim.step.name);
-  if (!stepTemplate) throw new WorkerConfigError(`template has no step ${claim.step.name}`);
-  const graph = stepGraph(template);
+  const { stepTemplate, graph } = findStep(claim, env.templates);
   const dependencyResults: Record<string, unknown> = {};
   for (const ancestor of graph.ancestors.get(stepTemplate.name) ?? []) {
     dependencyResults[ancestor] = claim.completed_results[ancestor];
@@ -84,12 +109,14 @@ export async function executeStep(
   const started = performance.now();
   let result: StepResult;
   try {
-    const handler = env.handlers.resolve(stepTemplate.handler.callable);
+    const { callable, method } = stepTemplate.handler;
+    const handler = env.handlers.resolve(callable, method);
     const timeoutMs = stepTemplate.timeout_seconds === undefined
       ? undefined
       : stepTemplate.timeout_seconds * 1000;
     const run = () => runHandler(handler, ctx, timeoutMs === undefined ? {} : { timeoutMs });
-    result = storable(await (trace ? trace.run(run) : run()));
+    // A result failing the step's result_schema is a non-retryable InvalidStepResult failure.
+    result = storable(checkResultSchema(stepTemplate, await (trace ? trace.run(run) : run())));
   } catch (error) {
     result = failure(error instanceof Error ? error.message : String(error), {
       errorType: error instanceof Error ? error.name : "Error",
@@ -107,21 +134,17 @@ export async function executeStep(
 }
 
 /**
- * A result the database can store: a result that is not JSON (a BigInt, a cycle) or holds a NUL
- * character becomes a non-retryable failure saying so, instead of failing its whole group.
+ * A result the database can store: a result, failure or metadata that `jsonb` would reject (a
+ * BigInt, a cycle, a NUL character, a lone surrogate) becomes a non-retryable failure naming the
+ * offending value's path, so that it fails this step alone instead of its whole commit group.
  */
-function storable(result: StepResult): StepResult {
-  try {
-    const json = JSON.stringify(result.success ? result.result ?? null : result.error) ?? "null";
-    if (!json.includes("\\u0000")) return result;
-    return failure("the step result contains a NUL character (\\u0000), which jsonb cannot store", {
-      errorType: "InvalidStepResult",
-      retryable: false,
-    });
-  } catch (error) {
-    return failure(
-      `the step result is not JSON: ${error instanceof Error ? error.message : String(error)}`,
-      { errorType: "InvalidStepResult", retryable: false },
-    );
-  }
+export function storable(result: StepResult): StepResult {
+  const problem = result.success
+    ? jsonbProblem(result.result ?? null, "result") ?? jsonbProblem(result.metadata, "metadata")
+    : jsonbProblem(result.error, "error") ?? jsonbProblem(result.metadata, "metadata");
+  if (!problem) return result;
+  return failure(
+    `the step's outcome cannot be stored in PostgreSQL's jsonb: ${problem.path} holds ${problem.reason}`,
+    { errorType: "InvalidStepResult", retryable: false },
+  );
 }

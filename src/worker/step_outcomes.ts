@@ -13,6 +13,7 @@ import type { StepEventStep } from "../events/context.ts";
 import { domainEventsQueue } from "../names.ts";
 import type { PreparedEvent } from "./event_router.ts";
 import type { ClaimedStep, StepState, TaskState } from "./step_store.ts";
+import { jsonbProblem } from "./storable.ts";
 import type { StepResult } from "./types.ts";
 
 /** Everything needed to record one attempt's outcome. */
@@ -26,10 +27,16 @@ export interface StepOutcomeRecord {
   /** Delay before the next attempt, when this outcome turns out to be retryable. */
   retryDelayMs: (attempts: number) => number;
   /**
-   * Prepares the events this outcome fires, given the step row as written (pure, no I/O): runs
-   * inside the transaction so the events the step owes commit with it.
+   * Prepares the events this outcome fires, given the step row as written and the result
+   * recorded (pure, no I/O): runs inside the transaction so the events the step owes commit with
+   * it.
    */
-  prepareEvents: (step: StepEventStep) => PreparedEvent[];
+  prepareEvents: (step: StepEventStep, result: StepResult) => PreparedEvent[];
+  /**
+   * Set by the committer when the database refused this outcome: `failure` records a failure
+   * saying why in its place, `bare` the same failure without events (the last resort).
+   */
+  fallback?: "failure" | "bare";
 }
 
 /** The recorded outcome of one step. */
@@ -44,6 +51,11 @@ export interface RecordedOutcome {
   retry_delay_ms?: number;
   /** Events fired, in declaration order, to route now that they are committed. */
   events: PreparedEvent[];
+  /**
+   * Events this outcome fired that could not be stored (a publisher put a value `jsonb` rejects
+   * into one), each with the reason; they are not published, the outcome stands.
+   */
+  unstorable_events?: string[];
 }
 
 interface Planned {
@@ -82,8 +94,11 @@ export function recordOutcomes(
     const taskStates = await settleTasks(tx, kept);
     await deleteMessages(tx, planned);
     const events = new Map<Planned, PreparedEvent[]>();
+    const unstorable = new Map<Planned, string[]>();
     for (const p of kept) {
-      events.set(p, p.record.prepareEvents({ ...p.record.claim.step, retryable: p.retryable }));
+      const step = { ...p.record.claim.step, retryable: p.retryable };
+      const prepared = p.record.prepareEvents(step, p.record.result);
+      events.set(p, prepared.filter((e) => isStorable(e, unstorable, p)));
     }
     await storeEvents(tx, events);
     return planned.map((p) => {
@@ -94,11 +109,26 @@ export function recordOutcomes(
         task_state: taskStates.get(claim.task.task_uuid) ?? claim.task_state,
         enqueued: released.get(claim.step.step_uuid) ?? [],
         events: events.get(p) ?? [],
+        unstorable_events: unstorable.get(p) ?? [],
       };
       if (p.retryDelayMs !== undefined) outcome.retry_delay_ms = p.retryDelayMs;
       return outcome;
     });
   });
+}
+
+/** Keeps an event whose envelope `jsonb` can store; notes why the others cannot be. */
+function isStorable(
+  prepared: PreparedEvent,
+  unstorable: Map<Planned, string[]>,
+  planned: Planned,
+): boolean {
+  const problem = jsonbProblem(prepared.event, "event");
+  if (!problem) return true;
+  const reasons = unstorable.get(planned) ?? [];
+  reasons.push(`${prepared.event.event_name}: ${problem.path} holds ${problem.reason}`);
+  unstorable.set(planned, reasons);
+  return false;
 }
 
 function plan(record: StepOutcomeRecord): Planned {

@@ -13,8 +13,11 @@ import { uuidv7 } from "../events/uuid.ts";
 import type { SchemaFailure } from "../json_schema.ts";
 import { stepQueue } from "../names.ts";
 import type { TemplateRegistry } from "../template/registry.ts";
+import { assertRunnable } from "../template/runnable.ts";
 import type { TaskTemplate } from "../template/types.ts";
 import { ensureQueue } from "./queues.ts";
+import { templateHash } from "./template_hash.ts";
+import { checkTaskRequestWire, type TaskRequestWireFields } from "./task_request_wire.ts";
 
 /** A request to run one task. */
 export interface TaskRequest {
@@ -26,8 +29,16 @@ export interface TaskRequest {
   version?: string;
   /** The task's input, validated against the template's `input_schema`. */
   context: JsonObject;
-  /** Correlation id for tracing across services; a new UUIDv7 when omitted. */
+  /** Correlation id for tracing across services, a UUID; a new UUIDv7 when omitted. */
   correlation_id?: string;
+  /** The correlation id (a UUID) of the request that caused this one. */
+  parent_correlation_id?: string;
+  /** Free-form labels, carried in every event's task row. Default `[]`. */
+  tags?: string[];
+  /** An integer from -100 to 100, carried in every event's task row. Default 0. */
+  priority?: number;
+  /** When the task was requested. Default: now. */
+  requested_at?: Date | string;
   /** Who asked, e.g. a user or service name. */
   initiator?: string;
   /** The system the request came from. */
@@ -88,6 +99,7 @@ export function templateKey(template: TaskTemplate): string {
  * @param request what to run
  * @throws {TemplateNotFoundError} when no such template is registered
  * @throws {TaskContextError} when the context fails the template's `input_schema`
+ * @throws {UnsupportedStepError} when the template has a step type that does not run yet
  *
  * @example
  * ```ts ignore
@@ -106,6 +118,8 @@ export async function submitTask(
   request: TaskRequest,
 ): Promise<SubmittedTask> {
   const template = templates.require(request.namespace, request.name, request.version);
+  // Decision, convergence and batch steps load but do not run yet: refuse, never run as plain.
+  assertRunnable(template);
   const context = request.context ?? {};
   const failures = template.input_schema?.validate(context) ?? [];
   if (failures.length > 0) throw new TaskContextError(templateKey(template), failures);
@@ -114,12 +128,13 @@ export async function submitTask(
   await ensureQueue(db, queue);
 
   const taskUuid = uuidv7();
-  const correlationId = request.correlation_id ?? uuidv7();
+  const wire = checkTaskRequestWire(templateKey(template), request);
+  const correlationId = wire.correlation_id;
   const steps = template.steps.map((step) => ({ step, uuid: uuidv7() }));
   const roots = steps.filter(({ step }) => step.dependencies.length === 0);
 
   await db.transaction(async (tx) => {
-    await insertTask(tx, template, taskUuid, correlationId, context, request);
+    await insertTask(tx, template, taskUuid, wire, context, request);
     await tx.query(
       `INSERT INTO tasker.steps
          (step_uuid, task_uuid, name, position, handler_callable, pending_dependencies, state,
@@ -163,26 +178,34 @@ async function insertTask(
   tx: Queryable,
   template: TaskTemplate,
   taskUuid: string,
-  correlationId: string,
+  wire: TaskRequestWireFields,
   context: JsonObject,
   request: TaskRequest,
 ): Promise<void> {
   await tx.query(
     `INSERT INTO tasker.tasks
        (task_uuid, namespace, name, version, state, context, correlation_id, initiator,
-        source_system, reason, step_count)
-     VALUES ($1, $2, $3, $4, 'in_progress', $5::jsonb, $6, $7, $8, $9, $10)`,
+        source_system, reason, step_count, tags, priority, parent_correlation_id, requested_at,
+        template_hash)
+     VALUES ($1, $2, $3, $4, 'in_progress', $5::jsonb, $6, $7, $8, $9, $10, $11::jsonb, $12,
+             $13::uuid, $14::timestamptz, $15)`,
     [
       taskUuid,
       template.namespace_name,
       template.name,
       template.version,
       JSON.stringify(context),
-      correlationId,
+      wire.correlation_id,
       request.initiator ?? null,
       request.source_system ?? null,
       request.reason ?? null,
       template.steps.length,
+      wire.tags,
+      wire.priority,
+      wire.parent_correlation_id,
+      wire.requested_at.toISOString(),
+      // Which template content the task's steps were made from (workers check it at claim).
+      await templateHash(template),
     ],
   );
 }

@@ -2,7 +2,7 @@
  * The composition root: one call opens the database, the process's single DurableWriter (its own
  * small pool on a server, the same PGlite instance when embedded), the in-process EventBus with
  * its actor system, the registries, and a Worker — wired so that owed durable events are marked
- * sent in the writer's transaction and recovered after a crash.
+ * sent by the very statement that writes them (the writer's ledger) and recovered after a crash.
  *
  * @module
  */
@@ -24,6 +24,8 @@ import { allPublisherNames } from "../template/registry.ts";
 import { HandlerRegistry } from "./handler_registry.ts";
 import { OwedEvents } from "./owed_events.ts";
 import { taskEngineMigration } from "./schema.ts";
+import { taskWireColumnsMigration } from "./schema_wire.ts";
+import { claimGuardsMigration } from "./schema_claims.ts";
 import { submitTask, type SubmittedTask, type TaskRequest } from "./submit.ts";
 import { type TaskStatus, taskStatus, waitForTask } from "./task_status.ts";
 import { Worker, type WorkerOptions } from "./worker.ts";
@@ -36,6 +38,8 @@ import { TaskerObserver } from "../observe/observer.ts";
 export const taskerMigrations: typeof builtinMigrations = [
   ...builtinMigrations,
   taskEngineMigration,
+  taskWireColumnsMigration,
+  claimGuardsMigration,
 ];
 
 /** Where the data lives. */
@@ -60,6 +64,8 @@ export interface TaskerOptions extends
     | "concurrency"
     | "pollIntervalMs"
     | "leaseSeconds"
+    | "foreignTimeoutSeconds"
+    | "shutdownGraceMs"
     | "recovery"
     | "workerId"
     | "random"
@@ -88,7 +94,7 @@ export interface TaskerOptions extends
  *
  * @example
  * ```ts ignore
- * import { Tasker } from "./tasker.ts";
+ * import { Tasker } from "@deno-tasker/tasker";
  * import { registerExamples } from "../../templates/mod.ts";
  * await using tasker = await Tasker.open({ templates: "./templates" });
  * registerExamples(tasker.handlers, tasker.publishers);
@@ -197,7 +203,7 @@ export class Tasker implements AsyncDisposable {
     const writer = new DurableWriter({
       ...options.writer,
       db: writerDb,
-      onCommitted: owed.markSent,
+      ledger: owed.ledger,
     });
     const bus = new EventBus(options.bus);
     options.subscribers?.startAll(bus);
@@ -213,6 +219,8 @@ export class Tasker implements AsyncDisposable {
       concurrency: options.concurrency,
       pollIntervalMs: options.pollIntervalMs,
       leaseSeconds: options.leaseSeconds,
+      foreignTimeoutSeconds: options.foreignTimeoutSeconds,
+      shutdownGraceMs: options.shutdownGraceMs,
       recovery: options.recovery,
       workerId: options.workerId,
       random: options.random,

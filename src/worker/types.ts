@@ -120,7 +120,7 @@ export interface FailureOptions {
  *
  * @example
  * ```ts
- * import { success } from "./types.ts";
+ * import { success } from "@deno-tasker/tasker";
  * const result = success({ squared: 36 });
  * ```
  */
@@ -136,7 +136,7 @@ export function success(result: unknown, metadata: Record<string, unknown> = {})
  *
  * @example
  * ```ts
- * import { failure } from "./types.ts";
+ * import { failure } from "@deno-tasker/tasker";
  * const result = failure("even_number must be even", {
  *   errorType: "ValidationError",
  *   retryable: false,

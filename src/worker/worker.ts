@@ -10,7 +10,6 @@
  */
 
 import type { Database } from "../durable/database.ts";
-import { buildDomainEvent } from "../events/envelope.ts";
 import { defaultPublisher } from "../events/publisher.ts";
 import { PublisherRegistry } from "../events/publisher_registry.ts";
 import type { JsonObject } from "../events/types.ts";
@@ -18,14 +17,26 @@ import { uuidv7 } from "../events/uuid.ts";
 import { domainEventsQueue, stepQueue } from "../names.ts";
 import { retryDelayMs } from "./backoff.ts";
 import { OutcomeCommitter } from "./committer.ts";
-import { EventPipeline } from "./event_pipeline.ts";
+import { adHocEvent, EventPipeline } from "./event_pipeline.ts";
 import { EventRouter, type EventRouterStats } from "./event_router.ts";
 import { OwedEvents } from "./owed_events.ts";
 import { ensureQueue } from "./queues.ts";
-import { executeStep } from "./step_execution.ts";
-import { type ClaimedStep, claimSteps, type QueuedStep, type StepMessage } from "./step_store.ts";
+import { type HeldClaim, releaseClaims, renewClaims } from "./claim_leases.ts";
+import { readyQueues } from "./ready_queues.ts";
+import { executeStep, findStep, type StepExecution } from "./step_execution.ts";
+import {
+  type ClaimedStep,
+  type ClaimScope,
+  claimSteps,
+  type ForeignStep,
+  type QueuedStep,
+  type StepMessage,
+} from "./step_store.ts";
+import type { StepOutcomeRecord } from "./step_outcomes.ts";
 import type { StepTrace } from "./step_tracer.ts";
-import { WorkerConfigError } from "./worker_errors.ts";
+import { templateHash } from "./template_hash.ts";
+import { failure, type StepResult } from "./types.ts";
+import { ClaimLostError, WorkerConfigError, WorkerShutdownError } from "./worker_errors.ts";
 import type {
   OutcomeListener,
   WorkerOptions,
@@ -34,7 +45,7 @@ import type {
   WorkerStats,
 } from "./worker_types.ts";
 
-export { WorkerConfigError } from "./worker_errors.ts";
+export { ClaimLostError, WorkerConfigError, WorkerShutdownError } from "./worker_errors.ts";
 
 export type {
   OutcomeListener,
@@ -57,14 +68,13 @@ export type {
 export class Worker implements AsyncDisposable {
   /** This worker's id. */
   readonly id: string;
-  /** Routes fired events; its stats are the router stats of the original system. */
+  /** Routes fired events; its stats are the router stats of Tasker (tasker-core). */
   readonly router: EventRouter;
   readonly #options: WorkerOptions;
   readonly #pipeline: EventPipeline;
   readonly #owed: OwedEvents;
   readonly #queues: string[];
   readonly #concurrency: number;
-  readonly #shutdown = new AbortController();
   readonly #listeners = new Set<OutcomeListener>();
   readonly #inFlight = new Set<Promise<void>>();
   readonly #stats: WorkerStats = {
@@ -81,13 +91,31 @@ export class Worker implements AsyncDisposable {
     commit_groups: 0,
     commit_ms_total: 0,
     claim_ms_total: 0,
+    commit_isolations: 0,
+    released: 0,
+    abandoned: 0,
+    settled_exhausted: 0,
+    settled_orphaned: 0,
+    unstorable_events: 0,
+    foreign_templates: [],
   };
+  /** Claims this worker holds now, by step: renewed together, aborted or released together. */
+  readonly #held = new Map<string, Held>();
+  #renewTimer: ReturnType<typeof setInterval> | undefined;
+  #renewing: Promise<void> | undefined;
+  #renewFailing = false;
+  #scope: { count: number; scope: Promise<ClaimScope> } | undefined;
+  /** Templates this worker lacks, by `template#hash`, each reported once. */
+  readonly #foreign = new Map<string, string>();
   #loop: Promise<void> | undefined;
   #wake: (() => void) | undefined;
   #closing: Promise<void> | undefined;
   #recoveryTimer: ReturnType<typeof setInterval> | undefined;
   readonly #committer: OutcomeCommitter;
   readonly #lease: number;
+  readonly #renewalMs: number;
+  readonly #foreignTimeout: number;
+  readonly #graceMs: number;
 
   /**
    * Creates a worker; nothing runs until `start()`.
@@ -100,6 +128,15 @@ export class Worker implements AsyncDisposable {
     this.#owed = options.owed ?? new OwedEvents();
     this.#concurrency = Math.max(1, options.concurrency ?? 10);
     this.#lease = options.leaseSeconds ?? 30;
+    if (!(this.#lease > 0) || !Number.isFinite(this.#lease)) {
+      throw new WorkerConfigError(
+        `leaseSeconds must be a positive number, got ${options.leaseSeconds}`,
+      );
+    }
+    // Three renewals per lease: one late or failed renewal never lets a live claim expire.
+    this.#renewalMs = Math.max(100, Math.floor((this.#lease * 1000) / 3));
+    this.#foreignTimeout = options.foreignTimeoutSeconds ?? 600;
+    this.#graceMs = options.shutdownGraceMs ?? 2_000;
     this.#committer = new OutcomeCommitter(options.db, this.id);
     const namespaces = options.namespaces ?? options.templates.namespaces();
     this.#queues = namespaces.map(stepQueue);
@@ -112,10 +149,14 @@ export class Worker implements AsyncDisposable {
           durable: {
             enqueue(event) {
               owed.track(event.event_id);
-              const accepted = writer.enqueue(event, {
-                queue: domainEventsQueue(event.metadata.namespace),
-              });
-              if (!accepted) owed.untrack(event.event_id);
+              let accepted = false;
+              try {
+                accepted = writer.enqueue(event, {
+                  queue: domainEventsQueue(event.metadata.namespace),
+                });
+              } finally {
+                if (!accepted) owed.untrack(event.event_id);
+              }
               return accepted;
             },
           },
@@ -137,6 +178,8 @@ export class Worker implements AsyncDisposable {
       recovered_events: this.#owed.recovered,
       commit_groups: commits.groups,
       commit_ms_total: commits.busy_ms,
+      commit_isolations: commits.isolations,
+      foreign_templates: [...this.#foreign.values()],
     };
   }
 
@@ -153,6 +196,8 @@ export class Worker implements AsyncDisposable {
       namespaces: [...(options.namespaces ?? options.templates.namespaces())],
       concurrency: this.#concurrency,
       lease_seconds: this.#lease,
+      lease_renewal_ms: this.#renewalMs,
+      foreign_timeout_seconds: this.#foreignTimeout,
       poll_interval_ms: options.pollIntervalMs ?? 50,
       recovery: recovery === false || !options.writer ? null : {
         older_than_ms: recovery?.olderThanMs ?? 30_000,
@@ -197,12 +242,18 @@ export class Worker implements AsyncDisposable {
       await this.#recover();
       this.#recoveryTimer = setInterval(() => void this.#recover(), recovery?.intervalMs ?? 10_000);
     }
+    this.#renewTimer = setInterval(() => {
+      this.#renewing ??= this.#renew().finally(() => (this.#renewing = undefined));
+    }, this.#renewalMs);
     this.#loop = this.#run();
   }
 
   /**
-   * Stops claiming, lets in-flight steps finish within `deadlineMs` (their signal is aborted
-   * past it; unfinished steps become visible again when their lease ends), then stops.
+   * Stops claiming and lets in-flight steps finish within `deadlineMs`. Past it, their handlers'
+   * signals are aborted ({@link WorkerShutdownError}); a step whose handler then fails, or that
+   * has not settled `shutdownGraceMs` later, is released — claim cleared, message visible at
+   * once, attempt not consumed — never recorded as failed. Always resolves; `stats().abandoned`
+   * counts the handlers it had to leave running.
    */
   close(options: { deadlineMs?: number } = {}): Promise<void> {
     this.#closing ??= this.#stop(options.deadlineMs ?? 10_000);
@@ -221,18 +272,39 @@ export class Worker implements AsyncDisposable {
     stopRequested.abort();
     this.#wake?.();
     await this.#loop;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const deadline = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, deadlineMs);
-    });
-    await Promise.race([Promise.allSettled([...this.#inFlight]), deadline]);
-    clearTimeout(timer);
-    if (this.#inFlight.size > 0) {
-      this.#shutdown.abort(new WorkerConfigError("worker shut down"));
-      await Promise.allSettled([...this.#inFlight]);
+    if (!(await settledWithin(this.#inFlight, deadlineMs))) {
+      const reason = new WorkerShutdownError(this.id);
+      for (const held of this.#held.values()) {
+        held.interrupted = true;
+        held.abort.abort(reason);
+      }
+      if (!(await settledWithin(this.#inFlight, this.#graceMs))) await this.#abandon();
     }
+    await this.#committer.idle();
+    clearInterval(this.#renewTimer);
+    await this.#renewing;
     this.#options.handlers.detachPublisher();
     this.#stopped = true;
+  }
+
+  /** Releases the claims of handlers that ignored their aborted signal; their results are void. */
+  async #abandon(): Promise<void> {
+    const running = [...this.#held.values()].filter((h) => !h.recording);
+    for (const held of running) held.abandoned = true;
+    this.#stats.abandoned += running.length;
+    try {
+      const released = await releaseClaims(this.#options.db, running, this.id);
+      this.#stats.released += released;
+    } catch (error) {
+      console.error(
+        `deno-tasker: worker ${this.id} could not release ${running.length} abandoned claims (they return when their leases end): ${
+          text(error)
+        }`,
+      );
+    }
+    console.error(
+      `deno-tasker: worker ${this.id} abandoned ${running.length} step handler(s) that did not stop after the shutdown deadline; their steps were released`,
+    );
   }
 
   #stopRequested: AbortSignal | undefined;
@@ -244,6 +316,8 @@ export class Worker implements AsyncDisposable {
     // submit, a released successor, a freed slot), resets it.
     let idleDelay = Math.min(5, poll);
     while (!this.#stopRequested?.aborted) {
+      // Messages consumed, not steps started: a batch of stale messages is work too, so a
+      // backlog of them drains at read speed instead of one batch per idle poll.
       let started = 0;
       try {
         started = await this.#claimAndStart();
@@ -275,11 +349,14 @@ export class Worker implements AsyncDisposable {
   async #readAndClaim(db: Database): Promise<number> {
     const messages: QueuedStep[] = [];
     let free = this.#concurrency - this.#inFlight.size;
-    for (const queue of this.#queues) {
+    // With several namespaces, one probe finds the queues worth reading, so an idle worker's
+    // cost does not grow with its namespaces.
+    const queues = this.#queues.length === 1 ? this.#queues : await readyQueues(db, this.#queues);
+    for (const queue of queues) {
       if (free <= 0) break;
       const rows = await db.query<{ msg_id: number; message: StepMessage }>(
         "SELECT msg_id, message FROM pgmq.read($1::text, $2::int, $3::int)",
-        [queue, this.#lease, free],
+        [queue, Math.ceil(this.#lease), free],
       );
       for (const row of rows) {
         messages.push({ queue, msg_id: Number(row.msg_id), message: row.message });
@@ -287,10 +364,46 @@ export class Worker implements AsyncDisposable {
       free -= rows.length;
     }
     if (messages.length === 0) return 0;
-    const batch = await claimSteps(db, messages, this.id, this.#lease);
+    const batch = await claimSteps(db, messages, this.id, this.#lease, await this.#claimScope());
     if (batch.stale.length > 0) await this.#deleteMessages(batch.stale);
-    for (const claim of batch.claimed) this.#track(this.#execute(claim));
-    return batch.claimed.length;
+    if (batch.foreign.length > 0) this.#reportForeign(batch.foreign);
+    for (const claim of batch.claimed) this.#track(this.#execute(this.#hold(claim)));
+    return messages.length;
+  }
+
+  /** The content hashes of the templates this worker has (recomputed when templates are added). */
+  #claimScope(): Promise<ClaimScope> {
+    const templates = this.#options.templates.list();
+    if (this.#scope?.count !== templates.length) {
+      this.#scope = {
+        count: templates.length,
+        scope: Promise.all(templates.map(templateHash)).then((hashes) => ({
+          templateHashes: hashes,
+          foreignTimeoutSeconds: this.#foreignTimeout,
+        })),
+      };
+    }
+    return this.#scope.scope;
+  }
+
+  /** Says once per template content that this worker leaves its steps to others, and why. */
+  #reportForeign(steps: readonly ForeignStep[]): void {
+    const names = new Map(
+      this.#options.templates.list().map((t) => [
+        `${t.namespace_name}/${t.name}@${t.version}`,
+        t,
+      ]),
+    );
+    for (const step of steps) {
+      const key = `${step.template}#${step.template_hash}`;
+      if (this.#foreign.has(key)) continue;
+      const short = step.template_hash.slice(0, 12);
+      const message = names.has(step.template)
+        ? `template ${step.template} changed without a version bump: its tasks were created from content ${short}, this worker loaded other content; their steps are left for a worker with the original`
+        : `no template ${step.template} (content ${short}) is loaded here; its steps are left for a worker that has it`;
+      this.#foreign.set(key, message);
+      console.error(`deno-tasker: worker ${this.id}: ${message}`);
+    }
   }
 
   async #deleteMessages(messages: readonly QueuedStep[]): Promise<void> {
@@ -324,35 +437,46 @@ export class Worker implements AsyncDisposable {
     });
   }
 
-  async #execute(claim: ClaimedStep): Promise<void> {
+  #hold(claim: ClaimedStep): Held {
+    const held: Held = {
+      step_uuid: claim.step.step_uuid,
+      source: claim.source,
+      claim,
+      abort: new AbortController(),
+      renewedAt: performance.now(),
+      recording: false,
+      interrupted: false,
+      lost: false,
+      abandoned: false,
+    };
+    this.#held.set(held.step_uuid, held);
+    return held;
+  }
+
+  async #execute(held: Held): Promise<void> {
+    const { claim } = held;
     let trace: StepTrace | undefined;
     try {
-      const run = await executeStep(claim, {
-        templates: this.#options.templates,
-        handlers: this.#options.handlers,
-        signal: this.#shutdown.signal,
-        tracer: this.#options.stepTracer,
-      });
+      const run = claim.settle ? this.#settlement(claim) : await this.#attempt(held);
+      if (!run) return;
       trace = run.trace;
-      const { stepTemplate, graph, result, elapsed } = run;
+      const { result, elapsed } = run;
+      if (held.abandoned) return; // released at shutdown: another worker runs it again
+      if (held.lost) {
+        this.#stats.lost_claims++;
+        trace?.end(null);
+        return;
+      }
+      if (held.interrupted && !result.success) {
+        // Aborted by shutdown (or a lease it could not renew): hand the attempt back.
+        await this.#release(held);
+        trace?.end(null);
+        return;
+      }
       this.#stats.handler_ms_total += elapsed;
       if (elapsed > this.#stats.handler_ms_max) this.#stats.handler_ms_max = elapsed;
-
-      const random = this.#options.random ?? Math.random;
-      const outcome = await this.#committer.record({
-        claim,
-        successors: graph.successors.get(stepTemplate.name) ?? [],
-        result,
-        retryDelayMs: (attempts) => retryDelayMs(stepTemplate.retry, attempts, random),
-        prepareEvents: (step) =>
-          this.#pipeline.prepare({
-            declarations: stepTemplate.publishes_events,
-            task: claim.task,
-            step,
-            result,
-            metadata: trace?.eventMetadata,
-          }),
-      });
+      held.recording = true;
+      const outcome = await this.#committer.record(this.#outcomeRecord(claim, run));
       if (!outcome) {
         this.#stats.lost_claims++;
         trace?.end(null);
@@ -362,6 +486,13 @@ export class Worker implements AsyncDisposable {
       if (outcome.state === "complete") this.#stats.succeeded++;
       else this.#stats.failed++;
       if (outcome.state === "waiting_for_retry") this.#stats.retried++;
+      if (claim.settle === "exhausted") this.#stats.settled_exhausted++;
+      if (claim.settle === "orphaned") this.#stats.settled_orphaned++;
+      for (const reason of outcome.unstorable_events ?? []) {
+        this.#stats.unstorable_events++;
+        this.router.counters.publisher_errors++;
+        console.error(`deno-tasker: event not published, it cannot be stored: ${reason}`);
+      }
       for (const prepared of outcome.events) this.router.route(prepared);
       if (outcome.enqueued.length > 0) this.#wake?.();
       for (const listener of this.#listeners) {
@@ -382,6 +513,132 @@ export class Worker implements AsyncDisposable {
           text(error)
         }`,
       );
+    } finally {
+      this.#held.delete(held.step_uuid);
+    }
+  }
+
+  /** Runs the handler; a step this worker cannot find in its template is released, not run. */
+  async #attempt(held: Held): Promise<Attempt | undefined> {
+    const { claim } = held;
+    try {
+      findStep(claim, this.#options.templates);
+    } catch (error) {
+      // Only tasks created before template hashes were recorded get here: hand the step back.
+      console.error(
+        `deno-tasker: worker ${this.id} cannot run step ${claim.step.name} of task ${claim.task.task_uuid}, released: ${
+          text(error)
+        }`,
+      );
+      await this.#release(held);
+      return undefined;
+    }
+    return await executeStep(claim, {
+      templates: this.#options.templates,
+      handlers: this.#options.handlers,
+      signal: held.abort.signal,
+      tracer: this.#options.stepTracer,
+    });
+  }
+
+  /** The failure recorded for a step claimed to be settled rather than run. */
+  #settlement(claim: ClaimedStep): Attempt {
+    const { step, task } = claim;
+    let result: StepResult;
+    if (claim.settle === "exhausted") {
+      result = failure(
+        `attempt ${step.attempts} of ${step.max_attempts} did not finish: the worker running it stopped renewing its claim (lease expired), and no attempts are left`,
+        { errorType: "AttemptsExhausted", retryable: false },
+      );
+    } else {
+      result = failure(
+        `no worker ran this step for ${this.#foreignTimeout} s: every worker that saw it lacks template ${task.namespace}/${task.name}@${task.version} with content ${
+          claim.template_hash?.slice(0, 12)
+        }`,
+        { errorType: "TemplateUnavailable", retryable: false },
+      );
+    }
+    try {
+      return { ...findStep(claim, this.#options.templates), result, elapsed: 0 };
+    } catch {
+      return { result, elapsed: 0 }; // no template here: no successors, no declared events
+    }
+  }
+
+  #outcomeRecord(claim: ClaimedStep, run: Attempt): StepOutcomeRecord {
+    const { stepTemplate, graph } = run;
+    const trace = run.trace;
+    const random = this.#options.random ?? Math.random;
+    return {
+      claim,
+      successors: stepTemplate && graph ? graph.successors.get(stepTemplate.name) ?? [] : [],
+      result: run.result,
+      retryDelayMs: (attempts) =>
+        stepTemplate ? retryDelayMs(stepTemplate.retry, attempts, random) : 0,
+      prepareEvents: (step, result) =>
+        stepTemplate
+          ? this.#pipeline.prepare({
+            declarations: stepTemplate.publishes_events,
+            task: claim.task,
+            step,
+            result,
+            metadata: trace?.eventMetadata,
+            stepTemplate,
+            ancestors: graph?.ancestors.get(stepTemplate.name),
+            completed: claim.completed_steps,
+          })
+          : [],
+    };
+  }
+
+  async #release(held: Held): Promise<void> {
+    try {
+      // Not `+= await`: that reads the counter before the await and loses concurrent releases.
+      const released = await releaseClaims(this.#options.db, [held], this.id);
+      this.#stats.released += released;
+    } catch (error) {
+      console.error(
+        `deno-tasker: worker ${this.id} could not release step ${held.claim.step.name} (it returns when its lease ends): ${
+          text(error)
+        }`,
+      );
+    }
+  }
+
+  /**
+   * Renews every held claim in one statement. A claim that is no longer ours is lost: its
+   * handler is aborted and its outcome will not be recorded. A claim this worker could not renew
+   * for a whole lease may be taken by another worker: its handler is aborted too.
+   */
+  async #renew(): Promise<void> {
+    const held = [...this.#held.values()].filter((h) => !h.abandoned && !h.lost);
+    if (held.length === 0) return;
+    const asked = performance.now();
+    try {
+      const kept = await renewClaims(this.#options.db, held, this.id, this.#lease);
+      this.#renewFailing = false;
+      for (const h of held) {
+        if (kept.has(h.step_uuid)) h.renewedAt = asked;
+        else if (!h.recording && this.#held.has(h.step_uuid)) {
+          h.lost = true;
+          h.abort.abort(
+            new ClaimLostError(h.claim.step.name, "another worker or an operator took the step"),
+          );
+        }
+      }
+    } catch (error) {
+      if (!this.#renewFailing) {
+        console.error(`deno-tasker: worker ${this.id} could not renew its claims: ${text(error)}`);
+      }
+      this.#renewFailing = true;
+    }
+    const expired = performance.now() - this.#lease * 1000;
+    for (const h of held) {
+      if (h.renewedAt > expired || h.recording || h.interrupted) continue;
+      h.interrupted = true;
+      h.abort.abort(
+        new ClaimLostError(h.claim.step.name, "its lease expired before it could be renewed"),
+      );
     }
   }
 
@@ -389,23 +646,33 @@ export class Worker implements AsyncDisposable {
     name: string,
     payload: JsonObject,
     task: ClaimedStep["task"],
-    ctx: { step: { step_uuid: string; name: string } },
+    ctx: {
+      step: {
+        step_uuid: string;
+        name: string;
+        attempts: number;
+        max_attempts: number;
+        retryable: boolean;
+      };
+      dependencyResults: Record<string, unknown>;
+    },
   ): void {
     try {
-      const event = buildDomainEvent({
-        event_name: name,
+      let stepTemplate;
+      try {
+        stepTemplate = this.#options.templates.require(task.namespace, task.name, task.version)
+          .steps.find((s) => s.name === ctx.step.name);
+      } catch {
+        stepTemplate = undefined; // the event still goes out, with a definition from the row
+      }
+      const event = adHocEvent({
+        name,
         payload,
-        task_sequence_step: { task: { ...task }, step: { ...ctx.step } },
-        execution_result: {},
-        metadata: {
-          ...this.#options.stepTracer?.metadataFor(ctx.step.step_uuid),
-          task_uuid: task.task_uuid,
-          step_uuid: ctx.step.step_uuid,
-          step_name: ctx.step.name,
-          namespace: task.namespace,
-          correlation_id: task.correlation_id,
-          fired_by: "publishDomainEvent",
-        },
+        task,
+        step: ctx.step,
+        ...(stepTemplate ? { stepTemplate } : {}),
+        dependencyResults: ctx.dependencyResults,
+        metadata: this.#options.stepTracer?.metadataFor(ctx.step.step_uuid),
       });
       this.router.route({ event, delivery_mode: "durable", publisher: defaultPublisher });
     } catch (error) {
@@ -429,4 +696,39 @@ export class Worker implements AsyncDisposable {
 
 function text(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** A claim this worker holds while its handler runs and its outcome is recorded. */
+interface Held extends HeldClaim {
+  claim: ClaimedStep;
+  /** Aborts the handler: shutdown, a lost claim, or a lease that could not be renewed. */
+  abort: AbortController;
+  /** When the lease was last confirmed (`performance.now()`). */
+  renewedAt: number;
+  /** Handed to the committer: the outcome exists, only its recording is pending. */
+  recording: boolean;
+  /** Aborted by shutdown or an unrenewable lease: a failure is released, not recorded. */
+  interrupted: boolean;
+  /** Another worker or an operator took the step: record nothing. */
+  lost: boolean;
+  /** Released at shutdown while its handler still ran: whatever it returns is void. */
+  abandoned: boolean;
+}
+
+/** An attempt ready to record; template parts are absent for a step settled without one. */
+type Attempt = Omit<StepExecution, "stepTemplate" | "graph"> & Partial<StepExecution>;
+
+/** Resolves true when every promise in `work` settled within `ms`, false otherwise. */
+async function settledWithin(work: ReadonlySet<Promise<void>>, ms: number): Promise<boolean> {
+  if (work.size === 0) return true;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  const all = Promise.allSettled([...work]).then(() => true as const);
+  try {
+    return await Promise.race([all, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -27,7 +27,7 @@ export interface WorkerOptions {
   bus?: FastSink;
   /** The process's DurableWriter for durable and broadcast events. */
   writer?: OwedEventSink;
-  /** Owed-event bookkeeping shared with the writer's `onCommitted` hook. */
+  /** Owed-event bookkeeping shared with the writer (its `ledger`). */
   owed?: OwedEvents;
   /** Namespaces whose step queues this worker reads. Default: every template namespace. */
   namespaces?: string[];
@@ -35,8 +35,23 @@ export interface WorkerOptions {
   concurrency?: number;
   /** How long an idle worker waits before reading its queues again, in ms. Default 50. */
   pollIntervalMs?: number;
-  /** Claim lease and message visibility timeout, in seconds. Default 30. */
+  /**
+   * Claim lease and message visibility timeout, in seconds. Default 30. The worker renews the
+   * leases of the steps it runs three times per lease, so a handler may run longer than this;
+   * it bounds how long a step waits after its worker died.
+   */
   leaseSeconds?: number;
+  /**
+   * How long, in seconds, a step may wait for a worker that has its task's template (every
+   * worker that saw it lacked that template or its exact content) before it is failed with
+   * `TemplateUnavailable`. Default 600.
+   */
+  foreignTimeoutSeconds?: number;
+  /**
+   * After the shutdown deadline aborts the handlers still running, how long, in ms, they get to
+   * settle before their claims are released anyway. Default 2000.
+   */
+  shutdownGraceMs?: number;
   /** This worker's id, recorded in claims. Default a new UUIDv7. */
   workerId?: string;
   /** Owed-event recovery: how old an owed event must be and how often to look. */
@@ -75,6 +90,20 @@ export interface WorkerStats {
   commit_ms_total: number;
   /** Milliseconds spent reading queues and claiming steps. */
   claim_ms_total: number;
+  /** Groups the database refused that were split to isolate the outcome it choked on. */
+  commit_isolations: number;
+  /** Claims handed back without an outcome (shutdown, an unknown step), attempts not consumed. */
+  released: number;
+  /** Handlers still running when shutdown gave up on them (their claims released). */
+  abandoned: number;
+  /** Steps failed without running because the last attempt's worker died. */
+  settled_exhausted: number;
+  /** Steps failed without running because no worker had their template for too long. */
+  settled_orphaned: number;
+  /** Fired events not published because `jsonb` could not store them. */
+  unstorable_events: number;
+  /** Templates whose steps this worker leaves to others (missing, or changed without a bump). */
+  foreign_templates: string[];
 }
 
 /** A worker's effective settings, defaults applied (`tasker.config()` shows them). */
@@ -85,6 +114,10 @@ export interface WorkerSettings {
   concurrency: number;
   /** Claim lease and message visibility timeout, in seconds. */
   lease_seconds: number;
+  /** How often held claims are renewed, in ms. */
+  lease_renewal_ms: number;
+  /** How long a step may find no worker with its template before it fails, in seconds. */
+  foreign_timeout_seconds: number;
   /** Longest idle wait between queue reads, in ms. */
   poll_interval_ms: number;
   /** Owed-event recovery, or `null` when disabled (or no writer is attached). */

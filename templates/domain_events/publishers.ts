@@ -62,7 +62,8 @@ export const PaymentEventPublisher: Publisher = definePublisher({
     return payload;
   },
   additionalMetadata(ctx): JsonObject {
-    const provider = text(ctx.result.metadata?.payment_provider) ?? "unknown";
+    // The handler's metadata, as Tasker's readers see it: execution_result.metadata.custom.
+    const provider = text(ctx.executionResult.metadata.custom.payment_provider) ?? "unknown";
     return { payment_provider: provider, publisher_type: "custom" };
   },
 });

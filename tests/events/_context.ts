@@ -1,12 +1,13 @@
 // A step context as the worker would build it, for the publisher tests.
 import type { StepEventContext, StepEventResult } from "../../src/events/context.ts";
+import { buildStepEventContext } from "../../src/events/wire.ts";
 import type { EventDeclaration } from "../../src/template/types.ts";
 
 export function stepContext(
   result: StepEventResult,
   event: Partial<EventDeclaration> = {},
 ): StepEventContext {
-  return {
+  return buildStepEventContext({
     event: { name: "payment.processed", condition: "success", delivery_mode: "durable", ...event },
     task: {
       task_uuid: "0193a3c4-1111-7000-8000-000000000001",
@@ -14,7 +15,7 @@ export function stepContext(
       name: "process_payment",
       version: "1.0.0",
       context: { order_id: 7 },
-      correlation_id: "req-7",
+      correlation_id: "0193a3c4-0000-7000-8000-000000000007",
     },
     step: {
       step_uuid: "0193a3c4-2222-7000-8000-000000000002",
@@ -25,5 +26,5 @@ export function stepContext(
       handler_callable: "payments.charge",
     },
     result,
-  };
+  });
 }

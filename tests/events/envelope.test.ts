@@ -21,7 +21,7 @@ function input(overrides: Partial<BuildDomainEventInput> = {}): BuildDomainEvent
       step_uuid: uuidv7(),
       step_name: "charge",
       namespace: "payments",
-      correlation_id: "req-42",
+      correlation_id: "0193a3c4-0000-7000-8000-000000000042",
       fired_by: "payments.charge",
     },
     ...overrides,
@@ -99,13 +99,12 @@ Deno.test("build rejects invalid event names and event ids", () => {
 Deno.test("parse lists every problem with its path", () => {
   const event = JSON.parse(JSON.stringify(buildDomainEvent(input())));
   event.event_name = "Payment";
-  event.event_version = "2.0";
-  event.payload.payload = [1, 2];
+  event.event_version = 2;
   delete event.payload.execution_result;
-  event.metadata.fired_at = "yesterday";
+  event.metadata.fired_at = "2025-11-28T12:00:00";
   event.metadata.step_uuid = "step-1";
+  event.metadata.correlation_id = "order-1001";
   event.metadata.namespace = "Has-Dashes";
-  event.surprise = true;
   let caught: unknown;
   try {
     parseDomainEvent(event);
@@ -117,16 +116,38 @@ Deno.test("parse lists every problem with its path", () => {
   assert.deepEqual(paths, [
     "event_name",
     "event_version",
+    "metadata.correlation_id",
     "metadata.fired_at",
     "metadata.namespace",
     "metadata.step_uuid",
     "payload.execution_result",
-    "payload.payload",
-    "surprise",
   ]);
-  assert.match(caught.message, /metadata\.fired_at: expected an RFC 3339 date-time/);
+  assert.match(caught.message, /metadata\.fired_at: expected an RFC 3339 date-time with an offset/);
+  assert.match(caught.message, /metadata\.correlation_id: expected a UUID/);
   assert.ok(caught.message.includes(event.event_id), "the message names the event id");
   assert.equal(caught.code, "E_INVALID_EVENT");
+});
+
+Deno.test("parse is as lenient as tasker-core's readers", () => {
+  const event = JSON.parse(JSON.stringify(buildDomainEvent(input())));
+  event.event_version = "2.0";
+  event.payload.payload = [1, 2];
+  event.surprise = true;
+  event.payload.extra = { any: "thing" };
+  event.metadata.step_uuid = null;
+  delete event.metadata.step_name;
+  event.metadata.correlation_id = "0193A3C400007000800000000000002A"; // simple form, upper case
+  const parsed = parseDomainEvent(event);
+  assert.equal(parsed.event_version, "2.0");
+  assert.deepEqual(parsed.payload.payload, [1, 2]);
+  assert.equal((parsed as unknown as { surprise: boolean }).surprise, true, "unknown keys kept");
+  assert.equal("step_uuid" in parsed.metadata, false, "a null step_uuid reads as absent");
+  assert.equal("step_name" in parsed.metadata, false);
+  event.metadata.step_name = null;
+  event.payload.payload = "a string";
+  assert.equal("step_name" in parseDomainEvent(event).metadata, false);
+  event.payload.payload = null;
+  assert.equal(parseDomainEvent(event).payload.payload, null);
 });
 
 Deno.test("parse rejects non-objects at the root", () => {
@@ -141,7 +162,13 @@ Deno.test("parse rejects non-objects at the root", () => {
 
 Deno.test("parse accepts RFC 3339 offsets and fractions from other languages' producers", () => {
   const event = JSON.parse(JSON.stringify(buildDomainEvent(input())));
-  for (const firedAt of ["2025-11-28T12:00:00Z", "2025-11-28T12:00:00.123456789+02:00"]) {
+  for (
+    const firedAt of [
+      "2025-11-28T12:00:00Z",
+      "2025-11-28T12:00:00.123456789+02:00",
+      "2025-11-28 12:00:00.5-0130",
+    ]
+  ) {
     event.metadata.fired_at = firedAt;
     assert.equal(parseDomainEvent(event).metadata.fired_at, firedAt);
   }

@@ -36,7 +36,7 @@ const event: DomainEvent = buildDomainEvent({
     step_uuid: crypto.randomUUID(),
     step_name: "charge",
     namespace: "payments",
-    correlation_id: "req-7",
+    correlation_id: "0193a3c4-0000-7000-8000-000000000007",
     fired_by: "payments",
   },
 });

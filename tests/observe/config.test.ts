@@ -16,6 +16,8 @@ const settings: WorkerSettings = {
   namespaces: ["payments"],
   concurrency: 4,
   lease_seconds: 30,
+  lease_renewal_ms: 10_000,
+  foreign_timeout_seconds: 600,
   poll_interval_ms: 50,
   recovery: null,
 };

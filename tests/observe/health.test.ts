@@ -130,6 +130,11 @@ Deno.test("worker rule: created degraded, running healthy, stopping and stopped 
   assert.equal(workerComponent("running", 3).status, "healthy");
   assert.equal(workerComponent("stopping", 1).status, "unhealthy");
   assert.equal(workerComponent("stopped", 0).status, "unhealthy");
+  const foreign = workerComponent("running", 0, [
+    "no template a/b@1.0.0 (content 3f2a) is loaded here",
+  ]);
+  assert.equal(foreign.status, "degraded");
+  assert.match(foreign.message!, /no template a\/b@1\.0\.0/);
 });
 
 function writerStats(overrides: Partial<DurableWriterStats>): DurableWriterStats {
@@ -142,6 +147,7 @@ function writerStats(overrides: Partial<DurableWriterStats>): DurableWriterStats
     failed_writes: 0,
     retries: 0,
     dropped: 0,
+    already_sent: 0,
     rejected: 0,
     unwritten: 0,
     buffer_depth: 0,
@@ -174,6 +180,7 @@ Deno.test("queue rule: only ready steps waiting past the limit degrade", () => {
     length: 5,
     visible: 2,
     oldest_visible_age_seconds: 301,
+    oldest_message_age_seconds: 400,
   };
   const late = queuesComponent([step], 300);
   assert.equal(late.status, "degraded");

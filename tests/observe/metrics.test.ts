@@ -74,6 +74,7 @@ dbTest("metrics count steps, step times, events by path and actor mailboxes", as
       length: 0,
       visible: 0,
       oldest_visible_age_seconds: 0,
+      oldest_message_age_seconds: 0,
     });
     const events = m.queues.find((q) => q.kind === "events");
     assert.equal(events?.queue, `${namespace}_domain_events`);

@@ -29,6 +29,13 @@ function snapshot(): TaskerMetrics {
       commit_groups: 8,
       commit_ms_total: 90,
       claim_ms_total: 30,
+      commit_isolations: 0,
+      released: 1,
+      abandoned: 0,
+      settled_exhausted: 0,
+      settled_orphaned: 0,
+      unstorable_events: 0,
+      foreign_templates: [],
     },
     step_time: {
       count: 10,
@@ -69,6 +76,7 @@ function snapshot(): TaskerMetrics {
         failed_writes: 2,
         retries: 1,
         dropped: 3,
+        already_sent: 0,
         rejected: 4,
         unwritten: 6,
         buffer_depth: 7,
@@ -110,6 +118,7 @@ function snapshot(): TaskerMetrics {
         length: 4,
         visible: 3,
         oldest_visible_age_seconds: 1.5,
+        oldest_message_age_seconds: 2,
       },
     ],
     queues_error: null,
@@ -186,6 +195,8 @@ Deno.test("the exposition parses back to the snapshot's numbers", () => {
   assert.equal(v("tasker_queue_length", queue), 4);
   assert.equal(v("tasker_queue_visible", queue), 3);
   assert.equal(v("tasker_queue_oldest_visible_age_seconds", queue), 1.5);
+  assert.equal(v("tasker_steps_released_total"), 1);
+  assert.equal(v("tasker_queue_oldest_message_age_seconds", queue), 2);
   assert.equal(v("tasker_queue_scrape_error"), 0);
 });
 

@@ -115,41 +115,57 @@ dbTest("unknown paths are 404 JSON, other methods 405", async (db) => {
   assert.equal(head.body, "");
 });
 
-dbTest("a bearer token guards everything but /health* and the empty inspector page", async (db) => {
-  await using tasker = await openTasker(db, [await exampleTemplate(LINEAR)]);
-  const token = "s3cret-token";
-  await using server = serveObservability(tasker, { port: 0, token });
-  const guarded = [
-    "/metrics",
-    "/metrics/worker",
-    "/metrics/events",
-    "/config",
-    "/v1/templates",
-  ];
-  for (const path of guarded) {
-    for (const attempt of [undefined, "wrong-token", "s3cret-toke", `${token}x`]) {
-      const response = await get(server.url, path, attempt === undefined ? {} : { token: attempt });
-      assert.equal(response.status, 401, `${path} with ${attempt}`);
-      assert.match(response.headers.get("www-authenticate") ?? "", /^Bearer/);
-      assert.equal(JSON.parse(response.body).error, "unauthorized");
+dbTest(
+  "a bearer token guards everything but the probes and the empty inspector page",
+  async (db) => {
+    await using tasker = await openTasker(db, [await exampleTemplate(LINEAR)]);
+    const token = "s3cret-token";
+    await using server = serveObservability(tasker, { port: 0, token });
+    const guarded = [
+      "/health/detailed",
+      "/health/detailed/",
+      "/metrics",
+      "/metrics/worker",
+      "/metrics/events",
+      "/config",
+      "/v1/templates",
+    ];
+    for (const path of guarded) {
+      for (const attempt of [undefined, "wrong-token", "s3cret-toke", `${token}x`]) {
+        const response = await get(
+          server.url,
+          path,
+          attempt === undefined ? {} : { token: attempt },
+        );
+        assert.equal(response.status, 401, `${path} with ${attempt}`);
+        assert.match(response.headers.get("www-authenticate") ?? "", /^Bearer/);
+        assert.equal(JSON.parse(response.body).error, "unauthorized");
+      }
+      const ok = await get(server.url, path, { token });
+      assert.equal(ok.status, 200, `${path} with the token: ${ok.body.slice(0, 200)}`);
     }
-    const ok = await get(server.url, path, { token });
-    assert.equal(ok.status, 200, `${path} with the token: ${ok.body.slice(0, 200)}`);
-  }
-  const basic = await get(server.url, "/config", { headers: { authorization: `Basic ${token}` } });
-  assert.equal(basic.status, 401);
-  assert.equal(JSON.parse((await get(server.url, "/config", { token })).body).http.token_set, true);
-  assert.ok(!(await get(server.url, "/config", { token })).body.includes(token));
-  for (const path of ["/health", "/health/live", "/health/ready", "/health/detailed"]) {
-    assert.equal((await get(server.url, path)).status, 200, path);
-  }
-  // An unknown path says nothing without the token either.
-  assert.equal((await get(server.url, "/nope")).status, 401);
-  // The inspector page holds no data (a browser cannot send the header when it navigates);
-  // its event stream does, and stays guarded.
-  assert.equal((await get(server.url, "/")).status, 200);
-  assert.equal((await get(server.url, "/events/stream")).status, 401);
-});
+    const basic = await get(server.url, "/config", {
+      headers: { authorization: `Basic ${token}` },
+    });
+    assert.equal(basic.status, 401);
+    assert.equal(
+      JSON.parse((await get(server.url, "/config", { token })).body).http.token_set,
+      true,
+    );
+    assert.ok(!(await get(server.url, "/config", { token })).body.includes(token));
+    for (const path of ["/health", "/health/live", "/health/ready", "/health/ready/"]) {
+      assert.equal((await get(server.url, path)).status, 200, path);
+    }
+    // Queue names, depths and the writer's last error are not for anonymous probes.
+    assert.equal((await get(server.url, "/health/unknown")).status, 401);
+    // An unknown path says nothing without the token either.
+    assert.equal((await get(server.url, "/nope")).status, 401);
+    // The inspector page holds no data (a browser cannot send the header when it navigates);
+    // its event stream does, and stays guarded.
+    assert.equal((await get(server.url, "/")).status, 200);
+    assert.equal((await get(server.url, "/events/stream")).status, 401);
+  },
+);
 
 dbTest("health routes answer 503 when the database is unreachable", async (db) => {
   const flaky = cuttable(db);

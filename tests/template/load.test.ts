@@ -39,14 +39,14 @@ Deno.test("loadTemplateFile names the missing path", async () => {
 Deno.test("loadTemplateFile reports validation issues with the file name", async () => {
   await withTempDir(async (dir) => {
     const path = `${dir}/bad.yaml`;
-    await Deno.writeTextFile(path, oneStep("    timeout_seconds: 0\n"));
+    await Deno.writeTextFile(path, oneStep("    timeout_seconds: -1\n"));
     const error = await loadTemplateFile(path).catch((e) => e);
     assert.ok(error instanceof TemplateValidationError);
     assert.deepEqual(error.issues, [{
       file: path,
       line: 8,
       path: "steps[0].timeout_seconds",
-      message: "must be a positive number of seconds, got 0",
+      message: "must not be negative, got -1",
     }]);
   });
 });
@@ -75,7 +75,7 @@ Deno.test("loadTemplateDir walks subdirectories in sorted order, .yaml and .yml"
 Deno.test("loadTemplateDir aggregates the problems of every file", async () => {
   await withTempDir(async (dir) => {
     await Deno.writeTextFile(`${dir}/1_good.yaml`, oneStep());
-    await Deno.writeTextFile(`${dir}/2_bad.yaml`, oneStep("    retry: { max_attempts: 0 }\n"));
+    await Deno.writeTextFile(`${dir}/2_bad.yaml`, oneStep("    retry: { max_attempts: 101 }\n"));
     await Deno.writeTextFile(`${dir}/3_worse.yaml`, "name: [unclosed\n");
     await Deno.writeTextFile(
       `${dir}/4_copy.yaml`,
@@ -101,7 +101,7 @@ Deno.test("loadTemplateDir aggregates the problems of every file", async () => {
     assert.equal(lines[0], "invalid task template (4 problems):");
     assert.equal(
       lines[1],
-      `${dir}/2_bad.yaml:8: steps[0].retry.max_attempts: must be between 1 and 100, got 0`,
+      `${dir}/2_bad.yaml:8: steps[0].retry.max_attempts: must be between 0 and 100, got 101`,
     );
   });
 });

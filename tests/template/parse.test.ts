@@ -52,6 +52,7 @@ Deno.test("parseTemplate reads every field", () => {
   assert.equal(validate?.description, "Validate the order");
   assert.deepEqual(validate?.handler, {
     callable: "shop.validate",
+    method: "call",
     initialization: { strict: true },
   });
   assert.deepEqual(charge?.dependencies, ["validate"]);
@@ -277,7 +278,7 @@ version: 1.0.0
 steps:
   - name: a
     handler: { callable: demo.a }
-    timeout_seconds: 0
+    timeout_seconds: -1
 `;
   let message = "";
   try {
@@ -290,7 +291,7 @@ steps:
   assert.match(lines[1]!, /^t\.yaml:2: namespace_name: invalid namespace "Demo": /);
   assert.equal(
     lines[2],
-    "t.yaml:7: steps[0].timeout_seconds: must be a positive number of seconds, got 0",
+    "t.yaml:7: steps[0].timeout_seconds: must not be negative, got -1",
   );
 });
 

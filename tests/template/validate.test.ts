@@ -93,7 +93,7 @@ Deno.test("the same event name in different steps is allowed", () => {
   // The only problem reported is the unrelated timeout, so the repeated name passed.
   const issues = issuesOf(withSteps(`
   - { name: a, handler: { callable: demo.a }, publishes_events: [{ name: x.done }] }
-  - { name: b, handler: { callable: demo.b }, publishes_events: [{ name: x.done }], timeout_seconds: 0 }
+  - { name: b, handler: { callable: demo.b }, publishes_events: [{ name: x.done }], timeout_seconds: -1 }
 `));
   assert.deepEqual(issues.map((issue) => issue.path), ["steps[1].timeout_seconds"]);
 });
@@ -155,20 +155,23 @@ Deno.test("an unknown backoff lists the allowed values", () => {
   );
 });
 
-Deno.test("max_attempts (or limit) outside 1..100 is reported", () => {
+Deno.test("max_attempts (or limit) outside 0..100 is reported", () => {
   for (
     const [value, message] of [
-      ["0", "must be between 1 and 100, got 0"],
-      ["101", "must be between 1 and 100, got 101"],
+      ["-1", "must be between 0 and 100, got -1"],
+      ["101", "must be between 0 and 100, got 101"],
       ["2.5", "must be a whole number, got 2.5"],
     ]
   ) {
     const issues = issuesOf(oneStep(`    retry: { max_attempts: ${value} }\n`));
     assert.equal(issueAt(issues, "steps[0].retry.max_attempts").message, message);
   }
-  const limit = issuesOf(oneStep("    retry: { limit: 0 }\n"));
-  assert.equal(issueAt(limit, "steps[0].retry.limit").message, "must be between 1 and 100, got 0");
-  for (const edge of ["1", "100"]) {
+  const limit = issuesOf(oneStep("    retry: { limit: 101 }\n"));
+  assert.equal(
+    issueAt(limit, "steps[0].retry.limit").message,
+    "must be between 0 and 100, got 101",
+  );
+  for (const edge of ["0", "1", "100"]) {
     assert.deepEqual(
       issuesOf(oneStep(`    retry: { max_attempts: ${edge} }\n    timeout_seconds: -1\n`))
         .map((issue) => issue.path),
@@ -185,12 +188,12 @@ Deno.test("max_attempts and limit together are reported", () => {
   );
 });
 
-Deno.test("a non-positive timeout_seconds is reported", () => {
-  for (const value of ["0", "-3"]) {
+Deno.test("a negative timeout_seconds is reported", () => {
+  for (const value of ["-0.5", "-3"]) {
     const issues = issuesOf(oneStep(`    timeout_seconds: ${value}\n`));
     assert.equal(
       issueAt(issues, "steps[0].timeout_seconds").message,
-      `must be a positive number of seconds, got ${value}`,
+      `must not be negative, got ${value}`,
     );
   }
 });
@@ -273,7 +276,7 @@ steps:
   - name: a
     handler: { callable: demo.a }
     dependencies: [missing]
-    retry: { max_attempts: 0 }
+    retry: { max_attempts: 101 }
     publishes_events:
       - { name: bad, condition: nope }
   - name: a

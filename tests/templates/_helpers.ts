@@ -5,6 +5,7 @@ import type { StepEventContext } from "../../src/events/context.ts";
 import { shouldPublish, stepRetryability } from "../../src/events/conditions.ts";
 import { applyPublisher } from "../../src/events/publisher.ts";
 import { PublisherRegistry } from "../../src/events/publisher_registry.ts";
+import { buildStepEventContext } from "../../src/events/wire.ts";
 import type { JsonObject } from "../../src/events/types.ts";
 import { loadTemplateFile } from "../../src/template/load.ts";
 import type { EventDeclaration, StepTemplate, TaskTemplate } from "../../src/template/types.ts";
@@ -66,7 +67,7 @@ export async function runStep(
       name: template.name,
       version: template.version,
       context,
-      correlation_id: "req-test",
+      correlation_id: "0193a3c4-0000-7000-8000-0000000000ee",
     },
     step: {
       step_uuid: `0193a3c4-2222-7000-8000-${
@@ -124,7 +125,7 @@ export function firedEvents(template: TaskTemplate, attempt: Attempt): FiredEven
   const fired: FiredEvent[] = [];
   for (const declaration of step.publishes_events) {
     if (!shouldPublish(declaration.condition, { succeeded: result.success, retryable })) continue;
-    const eventCtx: StepEventContext = {
+    const eventCtx: StepEventContext = buildStepEventContext({
       event: declaration,
       task: ctx.task,
       step: {
@@ -138,7 +139,8 @@ export function firedEvents(template: TaskTemplate, attempt: Attempt): FiredEven
       result: result.success
         ? { success: true, result: result.result, metadata: result.metadata }
         : { success: false, error: result.error, metadata: result.metadata },
-    };
+      definition: step,
+    });
     const resolved = publishers.resolve(declaration.publisher);
     assert.equal(resolved.fellBack, false, `publisher ${declaration.publisher} is registered`);
     const applied = applyPublisher(resolved.publisher, eventCtx);

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { applyPublisher } from "../../src/events/publisher.ts";
 import type { StepEventContext } from "../../src/events/context.ts";
+import { buildStepEventContext } from "../../src/events/wire.ts";
 import type { JsonObject } from "../../src/events/types.ts";
 import {
   InventoryEventPublisher,
@@ -128,7 +129,7 @@ function eventContext(
 ): StepEventContext {
   const step = stepOf(template, stepName);
   const declaration = step.publishes_events.find((e) => e.name === eventName)!;
-  return {
+  return buildStepEventContext({
     event: declaration,
     task: {
       task_uuid: "0193a3c4-1111-7000-8000-000000000001",
@@ -136,7 +137,7 @@ function eventContext(
       name: template.name,
       version: template.version,
       context: ORDER,
-      correlation_id: "req-1",
+      correlation_id: "0193a3c4-0000-7000-8000-000000000001",
     },
     step: {
       step_uuid: "0193a3c4-2222-7000-8000-000000000002",
@@ -147,7 +148,8 @@ function eventContext(
       handler_callable: step.handler.callable,
     },
     result,
-  };
+    definition: step,
+  });
 }
 
 Deno.test("PaymentEventPublisher: pure, schema-valid payload, provider metadata", () => {
@@ -218,7 +220,7 @@ Deno.test("NotificationEventPublisher: defaults the channel and the recipient", 
 
 Deno.test("InventoryEventPublisher: a failed update still yields a schema-valid audit event", () => {
   const declaration = stepOf(template, "update_inventory").publishes_events[0]!;
-  const ctx: StepEventContext = {
+  const ctx: StepEventContext = buildStepEventContext({
     event: declaration,
     task: {
       task_uuid: "0190e0a0-0000-7000-8000-000000000001",
@@ -226,7 +228,7 @@ Deno.test("InventoryEventPublisher: a failed update still yields a schema-valid 
       name: template.name,
       version: template.version,
       context: ORDER,
-      correlation_id: "corr-1",
+      correlation_id: "0190e0a0-0000-7000-8000-0000000000c1",
     },
     step: {
       step_uuid: "0190e0a0-0000-7000-8000-000000000002",
@@ -237,7 +239,7 @@ Deno.test("InventoryEventPublisher: a failed update still yields a schema-valid 
       handler_callable: "domain_events.update_inventory",
     },
     result: { success: false, error: { message: "warehouse offline", error_type: "IOError" } },
-  };
+  });
   const applied = applyPublisher(InventoryEventPublisher, ctx);
   assert.equal(applied.skip, false);
   if (applied.skip) return;

@@ -214,3 +214,56 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "two worker processes with a 2 s lease and 7 s steps run every step exactly once [postgres]",
+  ignore: url === undefined,
+  async fn() {
+    const db = await openPostgres({ url: url!, poolSize: 4 });
+    const { namespace, dir, registry } = await isolatedTemplates(
+      "linear_workflow/mathematical_sequence.yaml",
+      "leases",
+    );
+    try {
+      await migrate(db, taskerMigrations);
+      const ids: string[] = [];
+      for (let i = 0; i < 6; i++) {
+        const task = await submitTask(db, registry, {
+          namespace,
+          name: "mathematical_sequence",
+          context: { even_number: 2 + 2 * i },
+        });
+        ids.push(task.task_uuid);
+      }
+      // --lease 2 (spawnWorker's), each step 7 s: a step outlives its lease three times over.
+      const logs = [`${dir}/a.log`, `${dir}/b.log`];
+      const workers = logs.map((log) => spawnWorker(dir, log, [], 7_000));
+      try {
+        await until("6 tasks of four 7 s steps", async () =>
+          await count(
+            db,
+            "SELECT count(*)::int AS n FROM tasker.tasks WHERE task_uuid = ANY($1::uuid[]) AND state = 'complete'",
+            [ids],
+          ) === 6, 120_000);
+      } finally {
+        for (const worker of workers) {
+          const { code, stderr } = await stop(worker);
+          assert.equal(code, 0, `worker exited ${code}: ${stderr}`);
+        }
+      }
+      const [a, b] = await Promise.all(logs.map((log) => Deno.readTextFile(log).catch(() => "")));
+      const runs = [...runsIn(a!), ...runsIn(b!)];
+      assert.equal(runs.length, 24, "4 steps × 6 tasks, each handler run exactly once");
+      assert.equal(new Set(runs).size, 24);
+      const attempts = await db.query<{ attempts: number }>(
+        "SELECT attempts FROM tasker.steps WHERE task_uuid = ANY($1::uuid[])",
+        [ids],
+      );
+      assert.deepEqual(attempts.map((r) => r.attempts), attempts.map(() => 1));
+    } finally {
+      await db.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});

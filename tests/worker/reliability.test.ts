@@ -6,6 +6,7 @@ import { DurableEventCapture } from "../../src/testing/durable_capture.ts";
 import { HandlerRegistry } from "../../src/worker/handler_registry.ts";
 import { OwedEvents } from "../../src/worker/owed_events.ts";
 import { type ClaimedStep, claimSteps, recordOutcomes } from "../../src/worker/step_store.ts";
+import { templateHash } from "../../src/worker/template_hash.ts";
 import { failure, success } from "../../src/worker/types.ts";
 import { dbTest, uniqueName } from "../_db.ts";
 import { openTasker, parseTemplateIn } from "./_engine.ts";
@@ -197,10 +198,11 @@ dbTest("an outcome is not recorded once the claim's lease was taken over", async
       "SELECT msg_id, message FROM pgmq.read($1::text, 0, 1)",
       [queue],
     )).map((m) => ({ queue, msg_id: Number(m.msg_id), message: m.message }));
-  const first = await claimSteps(db, await read(), "worker-a", 0);
+  const scope = { templateHashes: [await templateHash(template)], foreignTimeoutSeconds: 600 };
+  const first = await claimSteps(db, await read(), "worker-a", 0, scope);
   assert.equal(first.claimed.length, 1);
   await new Promise((resolve) => setTimeout(resolve, 20));
-  const second = await claimSteps(db, await read(), "worker-b", 30);
+  const second = await claimSteps(db, await read(), "worker-b", 30, scope);
   assert.equal(second.claimed.length, 1, "an expired lease can be claimed by another worker");
   assert.equal(second.claimed[0]!.step.attempts, 2);
   const record = (claim: ClaimedStep | undefined) => ({

@@ -1,0 +1,109 @@
+/**
+ * The two statements that keep a claim honest while its handler runs: renewing the leases of
+ * every step a worker holds (one statement per interval, whatever the number of steps), and
+ * releasing claims a worker gives up without an outcome (shutdown, a lost database) so the steps
+ * run again at once elsewhere, their attempts not consumed.
+ *
+ * @module
+ */
+
+import type { Queryable } from "../durable/database.ts";
+import type { QueuedStep } from "./step_store.ts";
+
+/** A claim this worker holds: its step and the message that delivered it. */
+export interface HeldClaim {
+  /** The claimed step. */
+  step_uuid: string;
+  /** The message, kept invisible for as long as the claim is held. */
+  source: QueuedStep;
+}
+
+/**
+ * Extends the leases of `claims` held by `workerId` to `leaseSeconds` from now, and the
+ * visibility of their messages with them, in one statement.
+ *
+ * @returns the steps whose claims are still this worker's; any other was lost (taken over after
+ *   its lease expired, or settled by an operator) and its handler must not record an outcome
+ *
+ * @example
+ * ```ts ignore
+ * const kept = await renewClaims(db, held, "worker-1", 30);
+ * ```
+ */
+export async function renewClaims(
+  db: Queryable,
+  claims: readonly HeldClaim[],
+  workerId: string,
+  leaseSeconds: number,
+): Promise<Set<string>> {
+  if (claims.length === 0) return new Set();
+  const rows = await db.query<{ step_uuid: string }>(
+    `WITH renewed AS (
+       UPDATE tasker.steps
+          SET claim_expires_at = now() + make_interval(secs => $3::double precision)
+        WHERE step_uuid = ANY($1::uuid[]) AND claimed_by = $2 AND state = 'in_progress'
+        RETURNING step_uuid
+     ), messages AS (
+       SELECT m.queue, array_agg(m.msg_id) AS ids
+         FROM unnest($4::text[], $5::bigint[], $1::uuid[]) AS m(queue, msg_id, step_uuid)
+        WHERE m.step_uuid IN (SELECT step_uuid FROM renewed)
+        GROUP BY m.queue
+     ), hidden AS (
+       SELECT v.msg_id FROM messages,
+              LATERAL pgmq.set_vt(messages.queue, messages.ids, ceil($3::double precision)::int) v
+     )
+     SELECT step_uuid::text AS step_uuid FROM renewed
+      WHERE (SELECT count(*) FROM hidden) >= 0`,
+    [
+      claims.map((c) => c.step_uuid),
+      workerId,
+      leaseSeconds,
+      claims.map((c) => c.source.queue),
+      claims.map((c) => c.source.msg_id),
+    ],
+  );
+  return new Set(rows.map((row) => row.step_uuid));
+}
+
+/**
+ * Gives up claims of `workerId` without recording an outcome: each step becomes claimable again
+ * with the attempt it was claimed for handed back, and its message visible at once.
+ *
+ * @returns how many claims were still this worker's and were released
+ *
+ * @example
+ * ```ts ignore
+ * await releaseClaims(db, interrupted, "worker-1");
+ * ```
+ */
+export async function releaseClaims(
+  db: Queryable,
+  claims: readonly HeldClaim[],
+  workerId: string,
+): Promise<number> {
+  if (claims.length === 0) return 0;
+  const rows = await db.query<{ released: number }>(
+    `WITH released AS (
+       UPDATE tasker.steps
+          SET state = 'enqueued', attempts = GREATEST(attempts - 1, 0), claimed_by = NULL,
+              claim_expires_at = NULL, started_at = NULL, updated_at = now()
+        WHERE step_uuid = ANY($1::uuid[]) AND claimed_by = $2 AND state = 'in_progress'
+        RETURNING step_uuid
+     ), messages AS (
+       SELECT m.queue, array_agg(m.msg_id) AS ids
+         FROM unnest($3::text[], $4::bigint[], $1::uuid[]) AS m(queue, msg_id, step_uuid)
+        WHERE m.step_uuid IN (SELECT step_uuid FROM released)
+        GROUP BY m.queue
+     ), shown AS (
+       SELECT v.msg_id FROM messages, LATERAL pgmq.set_vt(messages.queue, messages.ids, 0) v
+     )
+     SELECT (SELECT count(*) FROM released)::int AS released, (SELECT count(*) FROM shown) AS shown`,
+    [
+      claims.map((c) => c.step_uuid),
+      workerId,
+      claims.map((c) => c.source.queue),
+      claims.map((c) => c.source.msg_id),
+    ],
+  );
+  return rows[0]?.released ?? 0;
+}
