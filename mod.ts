@@ -122,6 +122,55 @@ export {
   type WorkerStats,
 } from "./src/worker/mod.ts";
 
+// Dynamic workflows: decision points, batch processing, checkpoint/yield.
+export {
+  type BatchProcessingOutcome,
+  batchSuccess,
+  type BatchWorkerInputs,
+  type CheckpointHistoryEntry,
+  type CheckpointRecord,
+  checkpointYield,
+  createCursorConfigs,
+  type CursorConfig,
+  type DecisionPointOutcome,
+  decisionSuccess,
+  noBatchesResult,
+  skipBranches,
+} from "./src/worker/mod.ts";
+
+// Task identity, operator actions, the transition history, staleness and the task DLQ.
+export {
+  connectionFailure,
+  type DetectionOptions,
+  type DetectionResult,
+  type DlqEntry,
+  DlqEntryNotFoundError,
+  type DlqListOptions,
+  type DlqReason,
+  type DlqResolution,
+  DlqResolutionError,
+  type DlqResolutionStatus,
+  DuplicateTaskError,
+  httpErrorType,
+  httpFailure,
+  type HttpFailureOptions,
+  IdempotencyKeyRequiredError,
+  type IdentityStrategy,
+  InvalidManualResultError,
+  InvalidTransitionError,
+  retryAfterMs,
+  type StaleAction,
+  StalenessDetector,
+  type StalenessDetectorOptions,
+  type StalePhase,
+  type StaleTask,
+  StepNotFoundError,
+  type TaskActionResult,
+  type TaskRequestFields,
+  type Transition,
+  type TransitionActor,
+} from "./src/worker/mod.ts";
+
 // Domain events and custom publishers.
 export {
   buildDomainEvent,

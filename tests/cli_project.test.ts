@@ -2,6 +2,7 @@
 // every path is relative to where the command was typed (also through `deno task tasker`), and
 // the CLI runs straight from a URL.
 import assert from "node:assert/strict";
+import { librarySpecifiers } from "../src/cli/init.ts";
 import { childEnv, EXAMPLE_TEMPLATES, REPO_ROOT, result, tasker, tempDir } from "./_cli.ts";
 
 Deno.test("tasker init scaffolds a project that runs, tests and validates at once", async () => {
@@ -141,3 +142,16 @@ async function serveRepo(request: Request): Promise<Response> {
     return new Response("not found", { status: 404 });
   }
 }
+
+Deno.test("tasker init imports the library from where the CLI came from: JSR, a URL, files", () => {
+  const jsr = librarySpecifiers("https://jsr.io/@deno-tasker/tasker/0.3.1/src/cli/init.ts");
+  assert.deepEqual(jsr, {
+    mod: "jsr:@deno-tasker/tasker@^0.3.1",
+    testing: "jsr:@deno-tasker/tasker@^0.3.1/testing",
+    cli: "jsr:@deno-tasker/tasker@^0.3.1/cli",
+  });
+  const url = librarySpecifiers("https://example.com/deno-tasker/v1/src/cli/init.ts");
+  assert.equal(url.mod, "https://example.com/deno-tasker/v1/mod.ts");
+  assert.equal(url.testing, "https://example.com/deno-tasker/v1/src/testing/mod.ts");
+  assert.equal(url.cli, "https://example.com/deno-tasker/v1/src/cli/main.ts");
+});

@@ -12,8 +12,13 @@
  * events per run after 20k paced warmup events, median p50 and median p99 of three runs (the
  * machine is shared, so a single run's tail is at the mercy of the scheduler).
  *
+ * Then the isolate boundary (`fast_path_isolated.ts`): a worker-isolated subscriber beside the
+ * in-process actor and beside bare Workers receiving the same events in batches (structured clone,
+ * one JSON string per batch), with its own targets.
+ *
  * Run: `deno run -A scripts/bench/fast_path.ts`. Each row runs in its own worker (fresh JIT and
- * heap), which needs read access to this file; without it every row runs in this isolate.
+ * heap), which needs read access to this file; without it every row runs in this isolate and the
+ * isolate-boundary rows are skipped.
  *
  * @module
  */
@@ -21,6 +26,12 @@
 import { setImmediate } from "node:timers";
 import type { DomainEvent } from "../../src/events/types.ts";
 import { type Contender, contenders, EVENT_NAME } from "./fast_path_contenders.ts";
+import {
+  evaluateIsolatedTargets,
+  formatIsolatedTable,
+  type IsolatedRow,
+  runIsolated,
+} from "./fast_path_isolated.ts";
 
 /** One measured line of the table. */
 export interface FastPathRow {
@@ -60,6 +71,8 @@ export interface FastPathOptions {
   latencyEvents?: number;
   /** Print the table and verdicts to stdout. Default true. */
   print?: boolean;
+  /** Also measure the isolate-boundary rows (needs read access). Default true. */
+  isolatedRows?: boolean;
 }
 
 /** Publish bursts of the throughput runs (below the default mailbox capacity of 1024). */
@@ -291,6 +304,16 @@ export async function run(options: FastPathOptions = {}): Promise<FastPathRow[]>
     console.log(formatTable(rows, base.events, base.rate, isolated));
     for (const target of evaluateTargets(rows)) {
       console.log(`${target.pass ? "PASS" : "FAIL"}  ${target.target}: ${target.measured}`);
+    }
+  }
+  if (isolated && (options.isolatedRows ?? true)) {
+    const boundaryRate = 50_000;
+    const boundary: IsolatedRow[] = await runIsolated({ rate: boundaryRate });
+    if (options.print ?? true) {
+      console.log(`\n${formatIsolatedTable(boundary, boundaryRate)}`);
+      for (const target of evaluateIsolatedTargets(boundary, boundaryRate)) {
+        console.log(`${target.pass ? "PASS" : "FAIL"}  ${target.target}: ${target.measured}`);
+      }
     }
   }
   return rows;

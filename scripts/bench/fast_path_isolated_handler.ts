@@ -2,7 +2,8 @@
  * The isolated subscriber of the fast-path benchmark, loaded by its Worker: it counts events and,
  * between a `bench.measure` and a `bench.report` control event, records publish-to-handle latency
  * from the stamp the publisher put in `metadata.stamp` (`performance.timeOrigin + now()`, one
- * clock for both isolates). The report goes out on a `BroadcastChannel` named by the control event.
+ * clock for both isolates). The report is written as JSON to the file the control event names
+ * (`metadata.report`); a `BroadcastChannel` proved unreliable across Worker restarts in Deno 2.9.
  *
  * @module
  */
@@ -28,9 +29,8 @@ export function handle(event: DomainEvent): void {
     return;
   }
   if (name === "bench.report") {
-    // One channel per report: the Worker is terminated after it, so nothing is left open.
-    const channel = new BroadcastChannel(String(event.metadata.channel));
-    channel.postMessage({ count, samples } satisfies IsolatedBenchReport);
+    const report: IsolatedBenchReport = { count, samples };
+    Deno.writeTextFileSync(String(event.metadata.report), JSON.stringify(report));
     return;
   }
   count++;

@@ -2,7 +2,8 @@
  * `deno task bench`: every benchmark in one run — the fast path, the durable writer and
  * consumer, and step throughput — each printing its figures next to baselines measured in the
  * same run. The durable and steps benchmarks use the server named by `DATABASE_URL` when set
- * (start one with `scripts/pg-up.sh`), else embedded PGlite.
+ * (start one with `scripts/pg-up.sh`), else embedded PGlite. The comparison with pg-boss and
+ * graphile-worker (`peers.ts`) needs the server; `deno task bench peers [--quick]` runs only it.
  *
  * @module
  */
@@ -10,10 +11,19 @@
 import { run as runFastPath } from "./fast_path.ts";
 import { formatDurableBench, run as runDurable } from "./durable.ts";
 import { run as runSteps } from "./steps.ts";
+import { parsePeersArgs, run as runPeers } from "./peers.ts";
 
-console.log("## Fast path (scripts/bench/fast_path.ts)\n");
-await runFastPath();
-console.log("\n## Durable path (scripts/bench/durable.ts)\n");
-console.log(formatDurableBench(await runDurable()));
-console.log("\n## Task engine (scripts/bench/steps.ts)\n");
-await runSteps();
+if (Deno.args[0] === "peers") {
+  // `deno task bench peers [--quick]`: only deno-tasker against pg-boss and graphile-worker.
+  console.log("## Against pg-boss and graphile-worker (scripts/bench/peers.ts)\n");
+  await runPeers(parsePeersArgs(Deno.args.slice(1)));
+} else {
+  console.log("## Fast path (scripts/bench/fast_path.ts)\n");
+  await runFastPath();
+  console.log("\n## Durable path (scripts/bench/durable.ts)\n");
+  console.log(formatDurableBench(await runDurable()));
+  console.log("\n## Task engine (scripts/bench/steps.ts)\n");
+  await runSteps();
+  console.log("\n## Against pg-boss and graphile-worker (scripts/bench/peers.ts)\n");
+  await runPeers();
+}

@@ -419,21 +419,27 @@ export class Actor<M> implements ActorRef<M> {
    */
   async #pumpWith(gen: number, behavior: PumpBehavior<M>, controller: AbortController) {
     this.#pumped = true;
-    const feed = new MailboxFeed<M>(this.#mailbox, {
-      current: () => gen === this.#gen,
-      draining: () => this.#draining,
-      hasRetry: () => this.#retry !== null,
-      takeRetry: () => {
-        const retry = this.#retry;
-        this.#retry = null;
-        return retry?.message;
+    const feed = new MailboxFeed<M>(
+      this.#mailbox,
+      {
+        current: () => gen === this.#gen,
+        draining: () => this.#draining,
+        hasRetry: () => this.#retry !== null,
+        takeRetry: () => {
+          const retry = this.#retry;
+          this.#retry = null;
+          return retry?.message;
+        },
+        processed: (count) => void (this.#processed += count),
+        rejected: (message, error) => {
+          this.#failed++;
+          this.deadLetter(message, error);
+        },
       },
-      processed: (count) => void (this.#processed += count),
-      rejected: (message, error) => {
-        this.#failed++;
-        this.deadLetter(message, error);
-      },
-    }, controller.signal, this.#timeoutMs, this.#shutdown);
+      controller.signal,
+      this.#timeoutMs,
+      this.#shutdown,
+    );
     this.#feed = feed;
     let failure: { error: unknown } | null = null;
     try {

@@ -195,9 +195,9 @@ export class HeartbeatTimeoutError extends TaskerError {
   constructor(actor: string, heartbeatMs: number) {
     super(
       "E_ACTOR_HEARTBEAT_TIMEOUT",
-      `the Worker of actor ${JSON.stringify(actor)} showed no heartbeat for heartbeatMs=${
-        heartbeatMs
-      }; it was terminated`,
+      `the Worker of actor ${
+        JSON.stringify(actor)
+      } showed no heartbeat for heartbeatMs=${heartbeatMs}; it was terminated`,
     );
     this.actor = actor;
     this.heartbeatMs = heartbeatMs;

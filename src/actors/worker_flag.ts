@@ -62,7 +62,9 @@ function detect(): WorkerOptionsFlagState {
       ? { available: true, why: "it is on the command line" }
       : { available: false, why: "it is not on the command line" };
   }
-  if (granted({ name: "env", variable: WORKER_OPTIONS_ENV }) && readEnv(WORKER_OPTIONS_ENV) === "1") {
+  if (
+    granted({ name: "env", variable: WORKER_OPTIONS_ENV }) && readEnv(WORKER_OPTIONS_ENV) === "1"
+  ) {
     return { available: true, why: `${WORKER_OPTIONS_ENV}=1 declares it` };
   }
   return {

@@ -39,7 +39,6 @@ let generatedNames = 0;
 
 const NOTHING: PublishResult = Object.freeze({ matched: 0, enqueued: 0, dropped: 0 });
 
-
 /** The subscribers of one event name, and the (shared) result of a publish with no drops. */
 interface Route {
   readonly refs: readonly ActorRef<DomainEvent>[];
@@ -159,7 +158,7 @@ export class EventBus implements AsyncDisposable {
       throw new ActorConfigError(
         `subscriber ${JSON.stringify(options.name ?? "(unnamed)")} has isolation: "worker" ` +
           "but a function handler, which cannot cross to a Worker; call " +
-          "subscribe(patterns, { isolation: \"worker\", module, export }) instead",
+          'subscribe(patterns, { isolation: "worker", module, export }) instead',
       );
     }
     const behavior: ActorBehavior<DomainEvent> = { receive: handler };

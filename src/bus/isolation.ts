@@ -74,9 +74,7 @@ export function isolatedFactory(
   }
   if (isolation !== "worker") {
     throw new ActorConfigError(
-      `isolation of subscriber ${label} must be "in_process" or "worker", got ${
-        String(isolation)
-      }`,
+      `isolation of subscriber ${label} must be "in_process" or "worker", got ${String(isolation)}`,
     );
   }
   if (options.module === undefined) {

@@ -13,6 +13,9 @@ import { UsageError } from "./args.ts";
 import { initCommand } from "./init.ts";
 import { eventsCommand, templatesCommand } from "./other_commands.ts";
 import { runCommand, statusCommand, submitCommand } from "./task_commands.ts";
+import { schedulesCommand } from "./schedules_command.ts";
+import { stepsCommand } from "./steps_command.ts";
+import { tasksCommand } from "./tasks_command.ts";
 import { workerCommand } from "./worker_command.ts";
 
 /** What `tasker --help` prints: every command and every flag, with its unit and default. */
@@ -31,13 +34,34 @@ commands:
       [--timeout MS] [--json]
       submit a task and run it to the end with an in-process worker; exit 0 when it completes,
       1 when it ends in error or is not finished after --timeout milliseconds (default 60000)
-  submit <namespace>/<name>[@version] [--context JSON] [--templates DIR] [--json]
-      submit a task; prints its UUID (--json: the submitted task)
-  status <task_uuid> [--json]
-      a task's state, its steps and the events they fired
+  submit <namespace>/<name>[@version] [--context JSON] [--templates DIR] [--delay AGE]
+      [--run-at TIME] [--json]
+      submit a task; prints its UUID (--json: the submitted task); --delay (e.g. 90s, 15m, 2h)
+      or --run-at (ISO 8601) holds its first steps until then
+  status <task_uuid|correlation_id> [--json]
+      a task's state, its steps and the events they fired (by correlation id: the newest task)
+  tasks list [--namespace NS] [--name NAME] [--state S,...] [--since T] [--until T]
+      [--correlation-id UUID] [--tags a,b] [--page N] [--per-page N] [--json]
+      tasks newest first, 25 a page (--per-page 1-100); T is an age back from now (90s, 15m,
+      1h, 7d, 2w) or an ISO 8601 time; --tags: tasks carrying every tag; states: pending,
+      in_progress, complete, error, cancelled, resolved_manually, blocked_by_failures
+  tasks show <task_uuid|correlation_id> [--json]
+      one task in full: steps with attempts and timing, every event with its payload
+  tasks cancel|retry|resolve <task_uuid> [--by NAME] [--reason TEXT] [--json]
+      cancel a pending or running task; retry a failed one (its steps in error start afresh);
+      resolve it by hand; --by (default cli) and --reason are recorded with the change
+  tasks purge --older-than AGE [--namespace NS] [--batch-size N] [--json]
+      delete finished tasks (with steps and events) that finished longer ago than AGE
+      (e.g. 30d), N at a time (default 500); tasks still owing an event to its queue stay
+  steps retry|resolve|complete <task_uuid> <step> [--result JSON] [--templates DIR]
+      [--by NAME] [--reason TEXT] [--json]
+      retry a failed step with fresh attempts; resolve it (dependants proceed, no result);
+      complete it with --result (dependants see it); step by name or UUID
+  schedules [--templates DIR] [--json]
+      the templates' schedules: cron, zone, next occurrence, last fire
   worker [--templates DIR] [--handlers MODULE] [--namespaces a,b] [--concurrency N]
       [--lease SECONDS] [--deadline MS] [--recovery-ms MS]
-      [--host HOST] [--port PORT] [--token TOKEN] [--no-http]
+      [--host HOST] [--port PORT] [--token TOKEN] [--no-http] [--purge-older-than AGE]
       run a worker until SIGINT/SIGTERM, then drain gracefully
         --namespaces    only these (default: every namespace of the templates)
         --concurrency   steps run at once (default 10, at least 1)
@@ -49,6 +73,8 @@ commands:
                         taken a free port is used and printed; --port 0: always a free one)
         --token         bearer token for the HTTP routes (default: TASKER_HTTP_TOKEN)
         --no-http       serve nothing
+        --purge-older-than  purge finished tasks older than AGE (e.g. 30d) at start and
+                        hourly (default: never)
   events <namespace> [--limit N] [--pattern P] [--follow] [--interval MS]
       the namespace's durable events as JSON lines, oldest first, without consuming them:
       at most N (default: all), only names matching the bus pattern P (e.g. payment.#);
@@ -71,6 +97,9 @@ const commands: Record<string, (args: string[]) => Promise<number>> = {
   run: runCommand,
   submit: submitCommand,
   status: statusCommand,
+  tasks: tasksCommand,
+  steps: stepsCommand,
+  schedules: schedulesCommand,
   events: eventsCommand,
   templates: templatesCommand,
 };

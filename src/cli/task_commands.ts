@@ -8,7 +8,8 @@ import { TemplateRegistry } from "../template/registry.ts";
 import { submitTask } from "../worker/submit.ts";
 import { type TaskStatus, taskStatus } from "../worker/task_status.ts";
 import { Tasker } from "../worker/tasker.ts";
-import { intFlag, parseArgs, positionals, UsageError } from "./args.ts";
+import { parseDuration, resolveTaskRef, taskDetail } from "../worker/task_queries.ts";
+import { intFlag, type ParsedArgs, parseArgs, positionals, UsageError } from "./args.ts";
 import {
   loadHandlersModule,
   openCliDatabase,
@@ -101,29 +102,59 @@ async function closeWithin(tasker: Tasker, deadlineMs: number): Promise<void> {
 
 /** `submit <namespace>/<name>[@version] --context <json>`: prints the new task's UUID. */
 export async function submitCommand(args: string[]): Promise<number> {
-  const parsed = parseArgs(args, ["context", "templates"], ["json"]);
+  const parsed = parseArgs(args, ["context", "templates", "delay", "run-at"], ["json"]);
   const [refText] = positionals(parsed, ["namespace/name[@version]"]);
   const ref = parseTemplateRef(refText);
   const context = parseContext(parsed.values.context);
+  const delay = delayFlags(parsed);
   const templates = await TemplateRegistry.fromDir(await templatesPath(parsed, "submit"));
   warnIfEphemeral("submit");
   await using db = await openCliDatabase();
-  const task = await submitTask(db, templates, { ...ref, context });
+  const task = await submitTask(db, templates, { ...ref, context, ...delay });
   console.log(wantsJson(parsed) ? JSON.stringify(task) : task.task_uuid);
   return 0;
 }
 
-/** `status <task_uuid> [--json]`. */
+/** `status <task_uuid|correlation_id> [--json]`. */
 export async function statusCommand(args: string[]): Promise<number> {
   const parsed = parseArgs(args, [], ["json"]);
   const [taskUuid] = positionals(parsed, ["task_uuid"]);
-  if (!taskUuid) throw new UsageError("status needs a task UUID");
+  if (!taskUuid) throw new UsageError("status needs a task UUID or a correlation id");
   warnIfEphemeral("status");
   await using db = await openCliDatabase();
-  const status = await taskStatus(db, taskUuid);
-  if (wantsJson(parsed)) console.log(JSON.stringify(runReport(status)));
-  else printStatus(status);
+  // A correlation id names its newest task.
+  const status = await taskStatus(db, await resolveTaskRef(db, taskUuid));
+  const { run_at } = await taskDetail(db, status.task_uuid);
+  const waiting = run_at !== null && Date.parse(run_at) > Date.now();
+  if (wantsJson(parsed)) {
+    console.log(JSON.stringify({ ...runReport(status), ...(run_at ? { run_at } : {}) }));
+  } else {
+    printStatus(status);
+    if (waiting) console.log(`  delayed: its first steps run at ${run_at}`);
+  }
   return 0;
+}
+
+/** `--delay AGE` or `--run-at TIME` of `submit`, as request fields. */
+function delayFlags(parsed: ParsedArgs): { delay_ms?: number; run_at?: string } {
+  const { delay, "run-at": runAt } = parsed.values;
+  if (delay !== undefined && runAt !== undefined) {
+    throw new UsageError("give --delay or --run-at, not both");
+  }
+  if (delay !== undefined) {
+    const ms = parseDuration(delay);
+    if (ms === undefined) {
+      throw new UsageError(`--delay must be an age such as 90s, 15m or 2h, got ${JSON.stringify(delay)}`);
+    }
+    return { delay_ms: ms };
+  }
+  if (runAt !== undefined) {
+    if (!/^\d{4}-\d{2}-\d{2}T/.test(runAt) || Number.isNaN(Date.parse(runAt))) {
+      throw new UsageError(`--run-at must be an ISO 8601 time such as 2026-12-01T09:00:00Z, got ${JSON.stringify(runAt)}`);
+    }
+    return { run_at: runAt };
+  }
+  return {};
 }
 
 function printStatus(status: TaskStatus): void {

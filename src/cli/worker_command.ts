@@ -13,6 +13,8 @@ import {
 } from "../observe/server.ts";
 import { TemplateRegistry } from "../template/registry.ts";
 import { Tasker } from "../worker/tasker.ts";
+import { type Retention, startRetention } from "../worker/retention.ts";
+import { parseDuration } from "../worker/task_queries.ts";
 import { TaskerError } from "../errors.ts";
 import { intFlag, parseArgs, positionals, UsageError } from "./args.ts";
 import { loadHandlersModule, projectPaths } from "./setup.ts";
@@ -52,6 +54,7 @@ export async function workerCommand(args: string[]): Promise<number> {
       "host",
       "port",
       "token",
+      "purge-older-than",
     ],
     ["no-http"],
   );
@@ -68,6 +71,13 @@ export async function workerCommand(args: string[]): Promise<number> {
   const recoveryMs = parsed.values["recovery-ms"] === undefined
     ? undefined
     : intFlag(parsed, "recovery-ms", 30_000, { min: 1, unit: "ms" });
+  const purgeRaw = parsed.values["purge-older-than"];
+  const purgeOlderThanMs = purgeRaw === undefined ? undefined : parseDuration(purgeRaw);
+  if (purgeRaw !== undefined && purgeOlderThanMs === undefined) {
+    throw new UsageError(
+      `--purge-older-than must be an age such as 12h, 30d or 2w, got ${JSON.stringify(purgeRaw)}`,
+    );
+  }
   const namespaces = parsed.values.namespaces?.split(",").map((n) => n.trim()).filter(Boolean);
   if (namespaces?.length === 0) throw new UsageError("--namespaces needs at least one namespace");
   for (const namespace of namespaces ?? []) assertNamespace(namespace);
@@ -92,6 +102,7 @@ export async function workerCommand(args: string[]): Promise<number> {
     }),
   });
   let server: ObservabilityServer | undefined;
+  let retention: Retention | undefined;
   try {
     register(tasker.handlers, tasker.publishers);
     await tasker.start();
@@ -99,6 +110,9 @@ export async function workerCommand(args: string[]): Promise<number> {
   } catch (error) {
     await tasker.close();
     throw error;
+  }
+  if (purgeOlderThanMs !== undefined) {
+    retention = startRetention(tasker.db, { olderThanMs: purgeOlderThanMs });
   }
   const stopped = Promise.withResolvers<string>();
   const onSigint = () => stopped.resolve("SIGINT");
@@ -122,6 +136,7 @@ export async function workerCommand(args: string[]): Promise<number> {
   Deno.removeSignalListener("SIGTERM", onSigterm);
   console.error(`tasker worker: ${signal}, draining`);
   await server?.close();
+  await retention?.close();
   await tasker.close({ deadlineMs });
   const stats = tasker.worker.stats();
   console.error(

@@ -34,6 +34,8 @@ export interface OpenDatabaseOptions {
  * @param options explicit URL / data directory / pool size, and whether to migrate
  * @returns the open database; close it with `close()` or `await using`
  * @throws {DatabaseUnavailableError} when the server or PGlite cannot be reached or started
+ * @throws {DataDirLockedError} when another process (or open database) owns the PGlite data
+ *   directory: an embedded database has one owner
  *
  * @example
  * ```ts

@@ -1,5 +1,6 @@
 /**
- * The live event inspector: `GET /` serves one self-contained page, `GET /events/stream` an
+ * The live event inspector: `GET /` serves one self-contained page (and `GET /tasks/{uuid}` the
+ * view of one task, see `inspector_task_page.ts`), `GET /events/stream` an
  * event stream of the bus's domain events (filtered server-side by `?pattern=`) interleaved with
  * a `stats` event every second (actors, bus, writer, router, worker, throughput, recent tasks).
  *
@@ -16,6 +17,7 @@ import type { Subscription } from "../bus/types.ts";
 import type { DropReason } from "../actors/types.ts";
 import { TaskerError } from "../errors.ts";
 import { inspectorPage } from "./inspector_page.ts";
+import { inspectorTaskPage, TASK_PAGE_PATH } from "./inspector_task_page.ts";
 import {
   type InspectorSource,
   type InspectorStats,
@@ -35,7 +37,10 @@ export type {
 
 /** The inspector's HTTP routes, mounted by the observability server (or served directly). */
 export interface InspectorRoutes {
-  /** Serves GET / (the page) and GET /events/stream (SSE); undefined for any other path. */
+  /**
+   * Serves GET / (the page), GET /tasks/{uuid} (a task's page) and GET /events/stream (SSE);
+   * undefined for any other path.
+   */
   handle(request: Request, url: URL): Response | Promise<Response> | undefined;
   /** Ends open SSE streams and unsubscribes from the bus. */
   close(): Promise<void>;
@@ -133,13 +138,15 @@ class Inspector implements InspectorRoutes {
   }
 
   handle(request: Request, url: URL): Response | undefined {
-    if (url.pathname !== "/" && url.pathname !== STREAM_PATH) return undefined;
+    const taskPage = TASK_PAGE_PATH.test(url.pathname);
+    if (url.pathname !== "/" && url.pathname !== STREAM_PATH && !taskPage) return undefined;
     if (request.method !== "GET" && request.method !== "HEAD") {
       return json(405, { code: "E_METHOD", message: `${request.method} is not allowed here` }, {
         allow: "GET, HEAD",
       });
     }
-    if (url.pathname === "/") return page(request.method === "HEAD");
+    if (url.pathname === "/") return page(request.method === "HEAD", inspectorPage);
+    if (taskPage) return page(request.method === "HEAD", inspectorTaskPage);
     return this.#openStream(url, request.method === "HEAD");
   }
 
@@ -275,9 +282,9 @@ function json(status: number, error: Record<string, unknown>, headers = {}): Res
   });
 }
 
-function page(headOnly: boolean): Response {
+function page(headOnly: boolean, html: (nonce: string) => string): Response {
   const nonce = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16))));
-  return new Response(headOnly ? null : inspectorPage(nonce), {
+  return new Response(headOnly ? null : html(nonce), {
     status: 200,
     headers: {
       "content-type": "text/html; charset=utf-8",

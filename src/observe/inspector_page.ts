@@ -58,7 +58,7 @@ display:inline-block;vertical-align:middle;margin-right:6px}
 .gauge i.warn{background:var(--warn)}.gauge i.bad{background:var(--bad)}
 .task{padding:7px 0;border-bottom:1px solid #f0f2f5}.task:last-child{border:0}
 .task .head{display:flex;gap:8px;align-items:baseline;font-size:13px}
-.task .head code{font-size:12.5px;font-weight:600}
+.task .head code{font-size:12.5px;font-weight:600}.task .head a{color:inherit}
 .badge{font-size:11px;padding:1px 7px;border-radius:99px;color:#fff;background:var(--idle)}
 .steps{display:flex;flex-wrap:wrap;gap:4px;margin-top:4px}
 .chip{font-size:11px;padding:1px 6px;border-radius:4px;color:#fff;background:var(--idle)}
@@ -192,7 +192,10 @@ function renderTasks(tasks) {
     return;
   }
   $("tasks").replaceChildren(...tasks.slice(0, 12).map((t) => el("div", { class: "task" },
-    el("div", { class: "head" }, el("code", {}, t.namespace + "/" + t.name),
+    el("div", { class: "head" },
+      el("a", { class: "open-task", href: "/tasks/" + t.task_uuid + location.hash,
+        title: "open the task: its graph, timeline, results and events" },
+        el("code", {}, t.namespace + "/" + t.name)),
       el("span", { class: "badge s-" + t.state }, t.state),
       el("span", { class: "dim" }, t.events + " events · " + t.task_uuid.slice(-12))),
     el("div", { class: "steps" }, ...t.steps.map((s) =>

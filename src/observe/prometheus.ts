@@ -217,6 +217,12 @@ export function renderPrometheus(m: TaskerMetrics): string {
     w.failed_writes,
   );
   out.one("tasker_writer_retries_total", "counter", "Batches retried after a failure.", w.retries);
+  out.one(
+    "tasker_writer_already_sent_total",
+    "counter",
+    "Owed events skipped because another writer had already written them.",
+    w.already_sent,
+  );
   out.one("tasker_writer_dropped_total", "counter", "Events the writer refused.", w.dropped);
   out.one(
     "tasker_writer_buffer_depth",

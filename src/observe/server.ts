@@ -21,6 +21,8 @@ import type { HealthOptions } from "./health.ts";
 import { type InspectorRoutes, inspectorRoutes } from "./inspector.ts";
 import { type HttpFront, listenFront } from "./http_front.ts";
 import { jsonResponse, observabilityRoute } from "./routes.ts";
+import { taskApiRoute } from "./api_tasks.ts";
+import { TASK_PAGE_PATH } from "./inspector_task_page.ts";
 
 /** Options of {@link serveObservability}. */
 export interface ObservabilityServerOptions {
@@ -112,7 +114,7 @@ export function serveObservability(
     // the inspector page itself holds no data (it reads `#token=` and sends the header on its
     // stream), so `/` is open too. Everything that carries data stays guarded.
     if (
-      !OPEN_PATHS.has(normalPath(url.pathname)) && expected !== undefined &&
+      !isOpenPath(normalPath(url.pathname)) && expected !== undefined &&
       !(await authorized(request, expected))
     ) {
       return jsonResponse(401, { error: "unauthorized", path: url.pathname }, {
@@ -121,6 +123,8 @@ export function serveObservability(
     }
     const fromInspector = inspector?.handle(request, url);
     if (fromInspector !== undefined) return await fromInspector;
+    const fromTaskApi = await taskApiRoute(tasker, request, url);
+    if (fromTaskApi !== undefined) return fromTaskApi;
     const isGet = request.method === "GET" || request.method === "HEAD";
     const response = isGet ? await observabilityRoute(tasker, url, health) : undefined;
     if (response !== undefined) return response;
@@ -206,6 +210,14 @@ const KNOWN_PATHS = new Set([
 
 /** The routes anyone may read: liveness and readiness probes, and the data-free inspector page. */
 const OPEN_PATHS = new Set(["/", "/health", "/health/live", "/health/ready"]);
+
+/**
+ * Open too: the inspector's task page `/tasks/{uuid}`, which like `/` holds no data (it reads the
+ * task from `/v1/tasks/{uuid}` with the token of its `#token=` fragment).
+ */
+function isOpenPath(path: string): boolean {
+  return OPEN_PATHS.has(path) || TASK_PAGE_PATH.test(path);
+}
 
 /** The path without trailing slashes, as the routes match it. */
 function normalPath(pathname: string): string {

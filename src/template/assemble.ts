@@ -133,6 +133,10 @@ export function assemble(parsed: ParsedTemplate, options: AssembleOptions): Task
   if (parsed.description !== undefined) template.description = parsed.description;
   if (parsed.input_schema !== undefined) template.input_schema = parsed.input_schema;
   if (parsed.lifecycle !== undefined) template.lifecycle = parsed.lifecycle;
+  if (parsed.schedules.length > 0) template.schedules = parsed.schedules;
+  if (parsed.identity_strategy !== undefined) {
+    template.identity_strategy = parsed.identity_strategy;
+  }
   if (parsed.loaded_from !== undefined) template.loaded_from = parsed.loaded_from;
   if (options.source !== undefined) template.source = options.source;
   return template;

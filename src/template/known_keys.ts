@@ -20,6 +20,7 @@ import {
   stepOverrideSchema,
   stepSchema,
   systemDependenciesSchema,
+  templateScheduleSchema,
   templateSchema,
 } from "./schema.ts";
 import type { PathSegment } from "./yaml.ts";
@@ -60,6 +61,7 @@ const template: Shape = {
     system_dependencies: { kind: "object", shape: () => leaf(systemDependenciesSchema) },
     domain_events: { kind: "list", shape: () => leaf(catalogueEventSchema) },
     lifecycle: { kind: "object", shape: () => leaf(lifecycleSchema) },
+    schedules: { kind: "list", shape: () => leaf(templateScheduleSchema) },
     environments: {
       kind: "map",
       shape: () => ({

@@ -1,8 +1,8 @@
 /**
- * What deno-tasker can run today. Templates with decision, convergence and batch steps (or a
- * `composition`) load and validate, so `tasker templates validate` passes on tasker-core's
- * files; submitting a task of one fails with {@link UnsupportedStepError} instead of running
- * such a step as a plain one.
+ * What deno-tasker can run today: every step type (standard, decision, deferred_convergence,
+ * batchable, batch_worker). A step with a `composition` (tasker-core's grammar-defined virtual
+ * handler) loads and validates, so `tasker templates validate` passes on such files; submitting
+ * a task of one fails with {@link UnsupportedStepError} instead of running it as a plain step.
  *
  * @module
  */
@@ -55,7 +55,7 @@ export class UnsupportedStepError extends TaskerError {
  * ```
  */
 export function unsupportedStep(template: TaskTemplate): StepTemplate | undefined {
-  return template.steps.find((step) => step.type !== "standard" || step.composition !== undefined);
+  return template.steps.find((step) => step.composition !== undefined);
 }
 
 /**

@@ -12,6 +12,7 @@ import { z } from "../deps.ts";
 import { isValidEventName, isValidNamespace } from "../names.ts";
 import type { DeliveryMode, PublicationCondition } from "../events/types.ts";
 import type { BackoffKind, BatchFailureStrategy, StepType } from "./types.ts";
+import { parseCron } from "../worker/schedules_cron.ts";
 import {
   jsonSchema,
   MAX_ATTEMPTS,
@@ -160,6 +161,29 @@ export const lifecycleSchema = z.object({
   auto_dlq_on_timeout: nullable(z.boolean()),
 });
 
+/** One `schedules:` entry: a cron schedule that submits this template (deno-tasker's own key). */
+export const templateScheduleSchema = z.object({
+  name: z.string().regex(/^[A-Za-z0-9_.:-]{1,100}$/, {
+    error: (issue) => `expected 1-100 of A-Z a-z 0-9 _ . : -, got ${show(issue.input)}`,
+  }),
+  cron: z.string().superRefine((cron, ctx) => {
+    try {
+      parseCron(cron);
+    } catch (error) {
+      ctx.addIssue({ code: "custom", message: (error as Error).message });
+    }
+  }),
+  timezone: z.string().default("UTC").superRefine((zone, ctx) => {
+    try {
+      new Intl.DateTimeFormat("en-US", { timeZone: zone });
+    } catch {
+      ctx.addIssue({ code: "custom", message: `unknown time zone ${show(zone)}` });
+    }
+  }),
+  context: z.record(z.string(), z.unknown()).default({}),
+  catch_up: oneOf("catch-up policy", ["latest", "skip"] as const).default("latest"),
+});
+
 /** `system_dependencies:`. */
 export const systemDependenciesSchema = z.object({
   primary: z.string().default("default"),
@@ -207,6 +231,11 @@ export const templateSchema = z.object({
   steps: z.array(stepSchema).min(1, { error: "a template needs at least one step" }),
   environments: z.record(z.string(), environmentSchema).default({}),
   lifecycle: nullable(lifecycleSchema),
+  schedules: z.array(templateScheduleSchema).default([]),
+  // Tasker's guide documents it per template (its code ignores it); here it is acted on.
+  identity_strategy: nullable(
+    oneOf("identity strategy", ["strict", "caller_provided", "always_unique"] as const),
+  ),
   loaded_from: nullable(z.string()),
 });
 

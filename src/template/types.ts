@@ -14,7 +14,7 @@ import type { TemplateIssue } from "./errors.ts";
 /** How the delay between attempts grows. */
 export type BackoffKind = "exponential" | "linear" | "fibonacci" | "none";
 
-/** What kind of step a step is (tasker-core's `StepType`). Only `standard` runs today. */
+/** What kind of step a step is (tasker-core's `StepType`). */
 export type StepType =
   | "standard"
   | "decision"
@@ -145,6 +145,20 @@ export interface SystemDependencies {
   secondary: string[];
 }
 
+/** One `schedules:` entry of a template: submit it with `context` at every `cron` occurrence. */
+export interface TemplateSchedule {
+  /** Unique schedule name. */
+  name: string;
+  /** Five-field cron expression or a macro (`@hourly`). */
+  cron: string;
+  /** IANA time zone of the cron times. Default `UTC`. */
+  timezone: string;
+  /** The task context. Default `{}`. */
+  context: Record<string, unknown>;
+  /** Missed occurrences after downtime: `latest` (fire the most recent once) or `skip`. */
+  catch_up: "latest" | "skip";
+}
+
 /** Per-template staleness thresholds (`lifecycle:`, tasker-core's TAS-49). */
 export interface LifecycleConfig {
   /** Longest a task may run, 1..43 200 minutes. */
@@ -213,6 +227,14 @@ export interface TaskTemplate {
   domain_events: TaskEventCatalogueEntry[];
   /** Staleness thresholds, when given. */
   lifecycle?: LifecycleConfig;
+  /** Cron schedules submitting this template (`schedules:`), when given. */
+  schedules?: TemplateSchedule[];
+  /**
+   * How duplicate submissions are recognised (`identity_strategy:`): `strict` (same context),
+   * `caller_provided` (same `idempotency_key`, which becomes required) or `always_unique`
+   * (never); absent: `always_unique`, and a request's `idempotency_key` still deduplicates.
+   */
+  identity_strategy?: "strict" | "caller_provided" | "always_unique";
   /** Overrides by environment name, as written (already applied for {@link environment}). */
   environments: Record<string, StepOverride[]>;
   /** The environment whose overrides were applied to `steps`; absent when none was. */

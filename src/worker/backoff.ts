@@ -93,3 +93,22 @@ export function retryDelayMs(
   const half = delay / 2;
   return Math.round(half + random() * half);
 }
+
+/**
+ * The retry delay a failure asks for itself (`retry_after_ms`, e.g. from a server's
+ * `Retry-After`), capped at {@link MAX_RETRY_DELAY_MS}; undefined when it asks for none or the
+ * value is not a finite number ≥ 0 (the step's policy applies then).
+ *
+ * @example
+ * ```ts
+ * import { requestedRetryDelayMs } from "./backoff.ts";
+ * requestedRetryDelayMs({ success: false, retry_after_ms: 2000 }); // 2000
+ * ```
+ */
+export function requestedRetryDelayMs(
+  result: { success: boolean; retry_after_ms?: unknown },
+): number | undefined {
+  const asked = result.success ? undefined : result.retry_after_ms;
+  if (typeof asked !== "number" || !Number.isFinite(asked) || asked < 0) return undefined;
+  return Math.min(Math.round(asked), MAX_RETRY_DELAY_MS);
+}

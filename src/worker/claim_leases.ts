@@ -38,29 +38,14 @@ export async function renewClaims(
 ): Promise<Set<string>> {
   if (claims.length === 0) return new Set();
   const rows = await db.query<{ step_uuid: string }>(
-    `WITH renewed AS (
-       UPDATE tasker.steps
-          SET claim_expires_at = now() + make_interval(secs => $3::double precision)
-        WHERE step_uuid = ANY($1::uuid[]) AND claimed_by = $2 AND state = 'in_progress'
-        RETURNING step_uuid
-     ), messages AS (
-       SELECT m.queue, array_agg(m.msg_id) AS ids
-         FROM unnest($4::text[], $5::bigint[], $1::uuid[]) AS m(queue, msg_id, step_uuid)
-        WHERE m.step_uuid IN (SELECT step_uuid FROM renewed)
-        GROUP BY m.queue
-     ), hidden AS (
-       SELECT v.msg_id FROM messages,
-              LATERAL pgmq.set_vt(messages.queue, messages.ids, ceil($3::double precision)::int) v
-     )
-     SELECT step_uuid::text AS step_uuid FROM renewed
-      WHERE (SELECT count(*) FROM hidden) >= 0`,
-    [
-      claims.map((c) => c.step_uuid),
-      workerId,
-      leaseSeconds,
-      claims.map((c) => c.source.queue),
-      claims.map((c) => c.source.msg_id),
-    ],
+    withMessages(
+      `UPDATE tasker.steps
+          SET claim_expires_at = now() + make_interval(secs => $5::double precision)
+        WHERE step_uuid = ANY($1::uuid[]) AND claimed_by = $2 AND state = 'in_progress'`,
+      "ceil($5::double precision)::int",
+      "SELECT step_uuid::text AS step_uuid FROM changed",
+    ),
+    [...claimParams(claims, workerId), leaseSeconds],
   );
   return new Set(rows.map((row) => row.step_uuid));
 }
@@ -83,27 +68,46 @@ export async function releaseClaims(
 ): Promise<number> {
   if (claims.length === 0) return 0;
   const rows = await db.query<{ released: number }>(
-    `WITH released AS (
-       UPDATE tasker.steps
+    withMessages(
+      `UPDATE tasker.steps
           SET state = 'enqueued', attempts = GREATEST(attempts - 1, 0), claimed_by = NULL,
               claim_expires_at = NULL, started_at = NULL, updated_at = now()
-        WHERE step_uuid = ANY($1::uuid[]) AND claimed_by = $2 AND state = 'in_progress'
+        WHERE step_uuid = ANY($1::uuid[]) AND claimed_by = $2 AND state = 'in_progress'`,
+      "0",
+      "SELECT count(*)::int AS released FROM changed",
+    ),
+    claimParams(claims, workerId),
+  );
+  return rows[0]?.released ?? 0;
+}
+
+/** `$1` steps, `$2` worker, `$3`/`$4` each claim's queue and message id. */
+function claimParams(claims: readonly HeldClaim[], workerId: string): unknown[] {
+  return [
+    claims.map((c) => c.step_uuid),
+    workerId,
+    claims.map((c) => c.source.queue),
+    claims.map((c) => c.source.msg_id),
+  ];
+}
+
+/**
+ * One statement: `update` (of the claimed steps, parameters as {@link claimParams}), then the
+ * messages of the steps it changed get visibility timeout `vt` (seconds from now), per queue,
+ * then `select` reads the changed steps (CTE `changed`).
+ */
+function withMessages(update: string, vt: string, select: string): string {
+  // `moved` is referenced so that it runs: a CTE without data-modifying SQL of its own is
+  // evaluated only when read, and pgmq.set_vt's update is inside a function.
+  return `WITH changed AS (${update}
         RETURNING step_uuid
      ), messages AS (
        SELECT m.queue, array_agg(m.msg_id) AS ids
          FROM unnest($3::text[], $4::bigint[], $1::uuid[]) AS m(queue, msg_id, step_uuid)
-        WHERE m.step_uuid IN (SELECT step_uuid FROM released)
+        WHERE m.step_uuid IN (SELECT step_uuid FROM changed)
         GROUP BY m.queue
-     ), shown AS (
-       SELECT v.msg_id FROM messages, LATERAL pgmq.set_vt(messages.queue, messages.ids, 0) v
+     ), moved AS (
+       SELECT v.msg_id FROM messages, LATERAL pgmq.set_vt(messages.queue, messages.ids, ${vt}) v
      )
-     SELECT (SELECT count(*) FROM released)::int AS released, (SELECT count(*) FROM shown) AS shown`,
-    [
-      claims.map((c) => c.step_uuid),
-      workerId,
-      claims.map((c) => c.source.queue),
-      claims.map((c) => c.source.msg_id),
-    ],
-  );
-  return rows[0]?.released ?? 0;
+     ${select} WHERE (SELECT count(*) FROM moved) >= 0`;
 }

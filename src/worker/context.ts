@@ -8,6 +8,8 @@
  */
 
 import type { JsonObject } from "../events/types.ts";
+import { asBatchInputs } from "./batches.ts";
+import type { CheckpointRecord } from "./checkpoints.ts";
 import {
   failure,
   type StepContext,
@@ -37,6 +39,12 @@ export interface StepContextInput {
   signal?: AbortSignal;
   /** Receives `ctx.publishDomainEvent` calls; without it they are no-ops with a debug line. */
   publish?: DomainEventSink;
+  /** The step's own input (a batch worker's cursor). Default `{}`. */
+  inputs?: Record<string, unknown>;
+  /** The step's last checkpoint. Default none. */
+  checkpoint?: CheckpointRecord | null;
+  /** Completed batch workers among the ancestors: template step → worker names. Default `{}`. */
+  batchWorkers?: Record<string, string[]>;
 }
 
 function errorText(error: unknown): string {
@@ -95,6 +103,9 @@ function childOf(value: unknown, key: string | number): unknown {
 export function buildStepContext(input: StepContextInput): StepContext {
   const { task, step, publish } = input;
   const dependencyResults = input.dependencyResults ?? {};
+  const inputs = input.inputs ?? {};
+  const checkpoint = input.checkpoint ?? null;
+  const batchWorkers = input.batchWorkers ?? {};
   const ctx: StepContext = {
     task,
     step,
@@ -130,6 +141,27 @@ export function buildStepContext(input: StepContextInput): StepContext {
             `failed (the step is not affected): ${errorText(error)}`,
         );
       }
+    },
+    inputs,
+    batchCursor() {
+      return asBatchInputs(inputs)?.cursor ?? null;
+    },
+    batchInputs() {
+      return asBatchInputs(inputs);
+    },
+    batchResults<T = unknown>(workerTemplate: string): Record<string, T> {
+      const results: Record<string, T> = {};
+      for (const name of batchWorkers[workerTemplate] ?? []) {
+        results[name] = dependencyResults[name] as T;
+      }
+      return results;
+    },
+    checkpoint,
+    checkpointCursor: checkpoint?.cursor ?? null,
+    checkpointItemsProcessed: checkpoint?.items_processed ?? 0,
+    accumulatedResults: checkpoint?.accumulated_results ?? null,
+    hasCheckpoint() {
+      return checkpoint !== null && checkpoint.cursor !== null && checkpoint.cursor !== undefined;
     },
   };
   return ctx;

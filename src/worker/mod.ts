@@ -50,6 +50,7 @@ export {
   isFinished,
   type StepStatus,
   TaskNotFoundError,
+  type TaskRequestFields,
   type TaskStatus,
   taskStatus,
   waitForTask,
@@ -93,3 +94,88 @@ export {
 } from "./tasker.ts";
 export { taskEngineMigration } from "./schema.ts";
 export type { StepTrace, StepTracer } from "./step_tracer.ts";
+export {
+  cancelTask,
+  completeStep,
+  InvalidManualResultError,
+  resetStep,
+  resolveStep,
+  resolveTask,
+  type TaskActionResult,
+} from "./task_actions.ts";
+export {
+  InvalidTransitionError,
+  setTransitionActor,
+  STEP_ACTION_FROM,
+  type StepAction,
+  StepNotFoundError,
+  TASK_ACTION_FROM,
+  type TaskAction,
+  type Transition,
+  transitionHistory,
+  type TransitionActor,
+} from "./transitions.ts";
+export {
+  type DlqEntry,
+  DlqEntryNotFoundError,
+  type DlqListOptions,
+  type DlqReason,
+  type DlqResolution,
+  DlqResolutionError,
+  type DlqResolutionStatus,
+  type DlqStats,
+  dlqStats,
+  listDlqEntries,
+  resolveDlqEntry,
+} from "./task_dlq.ts";
+export {
+  DEFAULT_THRESHOLDS,
+  type DetectionOptions,
+  type DetectionResult,
+  detectStaleTasks,
+  type StaleAction,
+  StalenessDetector,
+  type StalenessDetectorOptions,
+  type StalePhase,
+  type StaleTask,
+} from "./staleness.ts";
+export {
+  DuplicateTaskError,
+  IdempotencyKeyRequiredError,
+  type IdentityStrategy,
+  normalizedJson,
+  type TaskIdentity,
+} from "./task_identity.ts";
+export {
+  connectionFailure,
+  httpErrorType,
+  httpFailure,
+  type HttpFailureOptions,
+  RETRYABLE_STATUSES,
+  retryAfterMs,
+} from "./http_failure.ts";
+export { type PriorityBand, priorityBand, stepQueueFor } from "./priority_queues.ts";
+export { operationsMigration } from "./schema_operations.ts";
+export { requestedRetryDelayMs } from "./backoff.ts";
+export {
+  type DecisionPointOutcome,
+  decisionSuccess,
+  MAX_STEPS_PER_DECISION,
+  skipBranches,
+} from "./decisions.ts";
+export {
+  batchSuccess,
+  type BatchProcessingOutcome,
+  type BatchWorkerInputs,
+  createCursorConfigs,
+  type CursorConfig,
+  MAX_BATCHES,
+  noBatchesResult,
+} from "./batches.ts";
+export {
+  type CheckpointHistoryEntry,
+  type CheckpointRecord,
+  checkpointYield,
+} from "./checkpoints.ts";
+export { initialStepSet } from "./step_set.ts";
+export { dynamicStepsMigration } from "./schema_dynamic.ts";

@@ -9,7 +9,9 @@
 
 import type { TemplateRegistry } from "../template/registry.ts";
 import { checkResultSchema } from "../template/result_schema.ts";
-import type { StepTemplate } from "../template/types.ts";
+import type { StepTemplate, TaskTemplate } from "../template/types.ts";
+import { type CheckpointRecord, yieldOf } from "./checkpoints.ts";
+import { type Expansion, planDynamic } from "./dynamic_steps.ts";
 import { buildStepContext, runHandler } from "./context.ts";
 import { type StepGraph, stepGraph } from "./graph.ts";
 import type { HandlerRegistry } from "./handler_registry.ts";
@@ -29,6 +31,14 @@ export interface StepExecutionEnv {
   signal: AbortSignal;
   /** The tracing hook, when tracing is on. */
   tracer?: StepTracer;
+  /**
+   * Stores a checkpoint the handler yielded and extends the claim's lease; resolves to the
+   * stored checkpoint, or undefined when the claim is no longer held. Without it a yield is a
+   * failure.
+   */
+  saveCheckpoint?: (saved: NonNullable<ReturnType<typeof yieldOf>>) => Promise<
+    CheckpointRecord | undefined
+  >;
 }
 
 /** A finished attempt, ready to be recorded. */
@@ -43,6 +53,8 @@ export interface StepExecution {
   elapsed: number;
   /** The attempt's trace, when tracing is on (ended by the worker after routing). */
   trace?: StepTrace;
+  /** Steps a decision's or batchable step's outcome creates when it is recorded. */
+  expansion?: Expansion;
 }
 
 /**
@@ -59,16 +71,18 @@ export interface StepExecution {
 export function findStep(
   claim: ClaimedStep,
   templates: TemplateRegistry,
-): { stepTemplate: StepTemplate; graph: StepGraph } {
+): { stepTemplate: StepTemplate; graph: StepGraph; template: TaskTemplate } {
   const { namespace, name, version } = claim.task;
   const template = templates.require(namespace, name, version);
-  const stepTemplate = template.steps.find((s) => s.name === claim.step.name);
+  // A batch worker `process_batch_001` runs template step `process_batch`.
+  const templateStep = claim.template_step ?? claim.step.name;
+  const stepTemplate = template.steps.find((s) => s.name === templateStep);
   if (!stepTemplate) {
     throw new WorkerConfigError(
-      `template ${namespace}/${name}@${version} has no step ${claim.step.name}`,
+      `template ${namespace}/${name}@${version} has no step ${templateStep}`,
     );
   }
-  return { stepTemplate, graph: stepGraph(template) };
+  return { stepTemplate, graph: stepGraph(template), template };
 }
 
 /**
@@ -86,11 +100,69 @@ export async function executeStep(
   claim: ClaimedStep,
   env: StepExecutionEnv,
 ): Promise<StepExecution> {
-  const { stepTemplate, graph } = findStep(claim, env.templates);
+  const trace = env.tracer?.startStep(claim);
+  let current = claim;
+  let elapsed = 0;
+  // A yield saves its checkpoint, extends the lease and runs the handler again at once: same
+  // claim, same attempt. Only a success or a failure ends the attempt.
+  for (;;) {
+    const execution = await executeOnce(current, env, trace);
+    elapsed += execution.elapsed;
+    const saved = yieldOf(execution.result);
+    if (!saved) return { ...execution, elapsed };
+    let stored: CheckpointRecord | undefined;
+    try {
+      if (!env.saveCheckpoint) throw new Error("this runner cannot store checkpoints");
+      stored = await env.saveCheckpoint(saved);
+    } catch (error) {
+      const why = error instanceof Error ? error.message : String(error);
+      return {
+        ...execution,
+        elapsed,
+        result: failure(`Checkpoint yield failed: ${why}`, {
+          errorType: "checkpoint_error",
+          retryable: true,
+        }),
+      };
+    }
+    if (stored === undefined || env.signal.aborted) {
+      // The claim is gone, or the worker is stopping: the checkpoint (if stored) stays for the
+      // next attempt, this one ends here without an outcome of its own.
+      return {
+        ...execution,
+        elapsed,
+        result: failure(
+          stored === undefined
+            ? `step ${claim.step.name} yielded but its claim is no longer held`
+            : `step ${claim.step.name} yielded while the worker is stopping`,
+          { errorType: "checkpoint_interrupted", retryable: true },
+        ),
+      };
+    }
+    current = { ...current, checkpoint: stored };
+  }
+}
+
+/** One run of the handler (a yielding step has several per attempt). */
+async function executeOnce(
+  claim: ClaimedStep,
+  env: StepExecutionEnv,
+  trace: StepTrace | undefined,
+): Promise<StepExecution> {
+  const { stepTemplate, graph, template } = findStep(claim, env.templates);
   const dependencyResults: Record<string, unknown> = {};
-  for (const ancestor of graph.ancestors.get(stepTemplate.name) ?? []) {
+  const ancestors = graph.ancestors.get(stepTemplate.name) ?? new Set<string>();
+  for (const ancestor of ancestors) {
     dependencyResults[ancestor] = claim.completed_results[ancestor];
   }
+  // Batch workers are ancestors through their template step: each one's result, by its name.
+  const batchWorkers: Record<string, string[]> = {};
+  for (const [name, templateStep] of Object.entries(claim.completed_templates ?? {})) {
+    if (!ancestors.has(templateStep)) continue;
+    dependencyResults[name] = claim.completed_results[name];
+    (batchWorkers[templateStep] ??= []).push(name);
+  }
+  for (const names of Object.values(batchWorkers)) names.sort();
   const ctx = buildStepContext({
     task: claim.task,
     step: {
@@ -104,10 +176,13 @@ export async function executeStep(
     dependencyResults,
     signal: env.signal,
     publish: env.handlers.publishDomainEvent,
+    inputs: claim.inputs ?? {},
+    checkpoint: claim.checkpoint ?? null,
+    batchWorkers,
   });
-  const trace = env.tracer?.startStep(claim);
   const started = performance.now();
   let result: StepResult;
+  let expansion: Expansion | undefined;
   try {
     const { callable, method } = stepTemplate.handler;
     const handler = env.handlers.resolve(callable, method);
@@ -115,8 +190,19 @@ export async function executeStep(
       ? undefined
       : stepTemplate.timeout_seconds * 1000;
     const run = () => runHandler(handler, ctx, timeoutMs === undefined ? {} : { timeoutMs });
-    // A result failing the step's result_schema is a non-retryable InvalidStepResult failure.
-    result = storable(checkResultSchema(stepTemplate, await (trace ? trace.run(run) : run())));
+    const returned = storable(await (trace ? trace.run(run) : run()));
+    if (yieldOf(returned)) result = returned;
+    else {
+      // A result failing the step's result_schema is a non-retryable InvalidStepResult failure;
+      // an invalid decision or batch outcome fails the step the same way.
+      const planned = planDynamic(
+        template,
+        stepTemplate,
+        checkResultSchema(stepTemplate, returned),
+      );
+      result = planned.result;
+      expansion = planned.expansion;
+    }
   } catch (error) {
     result = failure(error instanceof Error ? error.message : String(error), {
       errorType: error instanceof Error ? error.name : "Error",
@@ -129,6 +215,7 @@ export async function executeStep(
     result,
     elapsed: performance.now() - started,
   };
+  if (expansion) execution.expansion = expansion;
   if (trace) execution.trace = trace;
   return execution;
 }

@@ -11,10 +11,12 @@
 import type { Database, Queryable } from "../durable/database.ts";
 import type { StepEventStep } from "../events/context.ts";
 import { domainEventsQueue } from "../names.ts";
+import { applyDynamicOutcomes, type DynamicOutcome } from "./dynamic_steps.ts";
 import type { PreparedEvent } from "./event_router.ts";
 import type { ClaimedStep, StepState, TaskState } from "./step_store.ts";
 import { jsonbProblem } from "./storable.ts";
 import type { StepResult } from "./types.ts";
+import { requestedRetryDelayMs } from "./backoff.ts";
 
 /** Everything needed to record one attempt's outcome. */
 export interface StepOutcomeRecord {
@@ -37,6 +39,11 @@ export interface StepOutcomeRecord {
    * saying why in its place, `bare` the same failure without events (the last resort).
    */
   fallback?: "failure" | "bare";
+  /**
+   * What a decision, batchable or batch worker step's outcome means beyond the step: the steps
+   * it creates (in this same transaction), its batch's parallelism budget.
+   */
+  dynamic?: DynamicOutcome;
 }
 
 /** The recorded outcome of one step. */
@@ -90,6 +97,12 @@ export function recordOutcomes(
     const written = await writeSteps(tx, planned, workerId);
     const kept = planned.filter((p) => written.has(p.record.claim.step.step_uuid));
     const released = await releaseSuccessors(tx, kept);
+    // Decision branches, batch workers and what joins them: created with the outcome.
+    const created = await applyDynamicOutcomes(
+      tx,
+      kept.map((p) => ({ claim: p.record.claim, state: p.state, dynamic: p.record.dynamic })),
+    );
+    for (const [by, names] of created) released.set(by, [...(released.get(by) ?? []), ...names]);
     await scheduleRetries(tx, kept);
     const taskStates = await settleTasks(tx, kept);
     await deleteMessages(tx, planned);
@@ -143,7 +156,10 @@ function plan(record: StepOutcomeRecord): Planned {
     ? "waiting_for_retry"
     : "error";
   const planned: Planned = { record, state, retryable };
-  if (state === "waiting_for_retry") planned.retryDelayMs = record.retryDelayMs(step.attempts);
+  if (state === "waiting_for_retry") {
+    // A delay the handler asked for (a server's Retry-After) wins over the policy's, capped.
+    planned.retryDelayMs = requestedRetryDelayMs(result) ?? record.retryDelayMs(step.attempts);
+  }
   return planned;
 }
 
@@ -188,12 +204,16 @@ async function releaseSuccessors(
   const tasks: string[] = [];
   const names: string[] = [];
   const releasers: string[] = [];
+  const releaserNames: string[] = [];
   for (const p of kept) {
-    if (p.state !== "complete") continue;
+    // A batch worker of an `isolate` batch that failed for good still lets its convergence run.
+    const isolated = p.state === "error" && p.record.dynamic?.batch?.failure_strategy === "isolate";
+    if (p.state !== "complete" && !isolated) continue;
     for (const successor of p.record.successors) {
       tasks.push(p.record.claim.task.task_uuid);
       names.push(successor);
       releasers.push(p.record.claim.step.step_uuid);
+      releaserNames.push(p.record.claim.step.name);
     }
   }
   const released = new Map<string, string[]>();
@@ -206,12 +226,15 @@ async function releaseSuccessors(
         SET pending_dependencies = s.pending_dependencies - v.done,
             state = CASE WHEN s.pending_dependencies = v.done THEN 'enqueued' ELSE s.state END,
             updated_at = now()
-       FROM (SELECT task_uuid, name, count(*)::int AS done
-               FROM unnest($1::uuid[], $2::text[]) AS u(task_uuid, name)
-              GROUP BY task_uuid, name) v
+       FROM (SELECT u.task_uuid, u.name, count(*)::int AS done
+               FROM unnest($1::uuid[], $2::text[], $3::text[]) AS u(task_uuid, name, releaser)
+               JOIN tasker.steps w ON w.task_uuid = u.task_uuid AND w.name = u.name
+              -- A step created at run time waits only for the steps in its waits_for.
+              WHERE w.waits_for IS NULL OR u.releaser = ANY(w.waits_for)
+              GROUP BY u.task_uuid, u.name) v
       WHERE s.task_uuid = v.task_uuid AND s.name = v.name AND s.state = 'pending'
       RETURNING s.task_uuid::text AS task_uuid, s.step_uuid::text AS step_uuid, s.name, s.state`,
-    [tasks, names],
+    [tasks, names, releaserNames],
   );
   const ready = rows.filter((row) => row.state === "enqueued");
   if (ready.length === 0) return released;

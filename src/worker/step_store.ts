@@ -17,6 +17,7 @@ import type { Queryable } from "../durable/database.ts";
 import type { StepEventStep } from "../events/context.ts";
 import type { CompletedStepRecord } from "../events/wire.ts";
 import type { JsonObject } from "../events/types.ts";
+import type { CheckpointRecord } from "./checkpoints.ts";
 import type { StepTaskInfo } from "./types.ts";
 
 /** Step states as stored. */
@@ -26,10 +27,23 @@ export type StepState =
   | "in_progress"
   | "complete"
   | "waiting_for_retry"
-  | "error";
+  | "error"
+  // Set by operators (src/worker/task_actions.ts): both end the step; resolved_manually
+  // satisfies its dependants like complete, cancelled never runs.
+  | "cancelled"
+  | "resolved_manually";
 
-/** Task states as stored. */
-export type TaskState = "pending" | "in_progress" | "complete" | "error";
+/**
+ * Task states as stored. `cancelled` and `resolved_manually` are set by operators
+ * (src/worker/task_actions.ts); both are final, like `complete`.
+ */
+export type TaskState =
+  | "pending"
+  | "in_progress"
+  | "complete"
+  | "error"
+  | "cancelled"
+  | "resolved_manually";
 
 /** The body of a step-queue message. */
 export interface StepMessage {
@@ -74,6 +88,16 @@ export interface ClaimedStep {
    * on claims built by hand, in tests).
    */
   template_hash?: string | null;
+  /** The template step this row runs when its name differs (a batch worker); else null. */
+  template_step?: string | null;
+  /** The step's own input (a batch worker's cursor); null when it has none. */
+  inputs?: Record<string, unknown> | null;
+  /** The last checkpoint the step saved (see `checkpoints.ts`); null when none. */
+  checkpoint?: CheckpointRecord | null;
+  /** The batchable step that created this batch worker; null for other steps. */
+  batch_of?: string | null;
+  /** Completed steps made from another template step (batch workers), name → template step. */
+  completed_templates?: Record<string, string>;
 }
 
 /** A claimable step this worker cannot run: it lacks the template of the step's task. */
@@ -139,6 +163,11 @@ interface ClaimRow {
   task_updated_at: string;
   step_created_at: string;
   last_attempted_at: string;
+  template_step: string | null;
+  inputs: Record<string, unknown> | null;
+  checkpoint: CheckpointRecord | null;
+  batch_of: string | null;
+  completed_templates: Record<string, string> | null;
 }
 
 // Timestamps as Tasker's wire format wants them (see src/events/wire_types.ts): the task and
@@ -214,14 +243,17 @@ function claimRows(db: Queryable, candidates: string, params: unknown[]): Promis
          FROM candidates c
         WHERE s.step_uuid = c.step_uuid
         RETURNING s.step_uuid, s.task_uuid, s.name, s.attempts, s.max_attempts, s.retryable,
-                  s.handler_callable, c.settle
+                  s.handler_callable, c.settle, s.template_step, s.inputs, s.checkpoint,
+                  s.batch_of
      ), results AS (
        SELECT d.task_uuid, jsonb_object_agg(d.name, d.result) AS completed_results,
               jsonb_object_agg(d.name, jsonb_build_object(
                 'step_uuid', d.step_uuid, 'result', d.result,
                 'started_at', to_char(d.started_at AT TIME ZONE 'UTC', ${UTC_FORMAT}),
                 'completed_at', to_char(d.completed_at AT TIME ZONE 'UTC', ${UTC_FORMAT})
-              )) AS completed_steps
+              )) AS completed_steps,
+              jsonb_object_agg(d.name, d.template_step) FILTER (WHERE d.template_step IS NOT NULL)
+                AS completed_templates
          FROM tasker.steps d
         WHERE d.task_uuid IN (SELECT task_uuid FROM claimed) AND d.state = 'complete'
         GROUP BY d.task_uuid
@@ -236,7 +268,9 @@ function claimRows(db: Queryable, candidates: string, params: unknown[]): Promis
             to_char(t.created_at AT TIME ZONE 'UTC', ${NAIVE_FORMAT}) AS task_created_at,
             to_char(t.updated_at AT TIME ZONE 'UTC', ${NAIVE_FORMAT}) AS task_updated_at,
             to_char(ws.created_at AT TIME ZONE 'UTC', ${NAIVE_FORMAT}) AS step_created_at,
-            to_char(now() AT TIME ZONE 'UTC', ${NAIVE_FORMAT}) AS last_attempted_at
+            to_char(now() AT TIME ZONE 'UTC', ${NAIVE_FORMAT}) AS last_attempted_at,
+            c.template_step, c.inputs, c.checkpoint, c.batch_of::text AS batch_of,
+            r.completed_templates
        FROM claimed c
        JOIN tasker.tasks t ON t.task_uuid = c.task_uuid
        JOIN tasker.steps ws ON ws.step_uuid = c.step_uuid
@@ -363,6 +397,11 @@ function toClaim(source: QueuedStep, row: ClaimRow): ClaimedStep {
     completed_steps: row.completed_steps ?? {},
     ...(row.settle ? { settle: row.settle } : {}),
     template_hash: row.template_hash,
+    template_step: row.template_step,
+    inputs: row.inputs,
+    checkpoint: row.checkpoint,
+    batch_of: row.batch_of,
+    completed_templates: row.completed_templates ?? {},
   };
 }
 

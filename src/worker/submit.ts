@@ -11,13 +11,16 @@ import { TaskerError } from "../errors.ts";
 import type { JsonObject } from "../events/types.ts";
 import { uuidv7 } from "../events/uuid.ts";
 import type { SchemaFailure } from "../json_schema.ts";
-import { stepQueue } from "../names.ts";
 import type { TemplateRegistry } from "../template/registry.ts";
 import { assertRunnable } from "../template/runnable.ts";
 import type { TaskTemplate } from "../template/types.ts";
 import { ensureQueue } from "./queues.ts";
 import { templateHash } from "./template_hash.ts";
 import { checkTaskRequestWire, type TaskRequestWireFields } from "./task_request_wire.ts";
+import { delayedStart } from "./schedules_delay.ts";
+import { stepQueueFor } from "./priority_queues.ts";
+import { duplicateTaskError, type TaskIdentity, taskIdentity } from "./task_identity.ts";
+import { initialStepSet } from "./step_set.ts";
 
 /** A request to run one task. */
 export interface TaskRequest {
@@ -45,6 +48,15 @@ export interface TaskRequest {
   source_system?: string;
   /** Why the task runs. */
   reason?: string;
+  /**
+   * Deduplicates submissions of the same template: a second task with this key is refused with
+   * `DuplicateTaskError` (whatever the template's `identity_strategy`; see task_identity.ts).
+   */
+  idempotency_key?: string;
+  /** Hold the task's first steps until this time (a Date or ISO 8601). Default: at once. */
+  run_at?: Date | string;
+  /** Hold the task's first steps this many milliseconds (not with `run_at`). Default 0. */
+  delay_ms?: number;
 }
 
 /** What `submitTask` created. */
@@ -59,7 +71,7 @@ export interface SubmittedTask {
   version: string;
   /** The correlation id recorded with it. */
   correlation_id: string;
-  /** Steps created. */
+  /** Steps created at submit (decision and batch outcomes add more as the task runs). */
   step_count: number;
   /** Names of the steps queued at once (those without dependencies). */
   root_steps: string[];
@@ -99,7 +111,8 @@ export function templateKey(template: TaskTemplate): string {
  * @param request what to run
  * @throws {TemplateNotFoundError} when no such template is registered
  * @throws {TaskContextError} when the context fails the template's `input_schema`
- * @throws {UnsupportedStepError} when the template has a step type that does not run yet
+ * @throws {UnsupportedStepError} when the template has a step that does not run yet (a
+ *   `composition`)
  *
  * @example
  * ```ts ignore
@@ -118,23 +131,37 @@ export async function submitTask(
   request: TaskRequest,
 ): Promise<SubmittedTask> {
   const template = templates.require(request.namespace, request.name, request.version);
-  // Decision, convergence and batch steps load but do not run yet: refuse, never run as plain.
+  // A `composition` step loads but does not run yet: refuse, never run it as plain.
   assertRunnable(template);
   const context = request.context ?? {};
   const failures = template.input_schema?.validate(context) ?? [];
   if (failures.length > 0) throw new TaskContextError(templateKey(template), failures);
 
-  const queue = stepQueue(template.namespace_name);
+  const wire = checkTaskRequestWire(templateKey(template), request);
+  // The task's priority band picks its step queue (priority_queues.ts).
+  const queue = stepQueueFor(template.namespace_name, wire.priority);
   await ensureQueue(db, queue);
+  const identity = await taskIdentity(
+    template,
+    templateKey(template),
+    context,
+    request.idempotency_key,
+  );
 
   const taskUuid = uuidv7();
-  const wire = checkTaskRequestWire(templateKey(template), request);
   const correlationId = wire.correlation_id;
-  const steps = template.steps.map((step) => ({ step, uuid: uuidv7() }));
+  const runAt = delayedStart(templateKey(template), request);
+  // Steps after a decision or a batch are created when the run reaches them (step_set.ts).
+  const position = new Map(template.steps.map((step, i) => [step.name, i]));
+  const steps = initialStepSet(template).map((step) => ({ step, uuid: uuidv7() }));
   const roots = steps.filter(({ step }) => step.dependencies.length === 0);
 
   await db.transaction(async (tx) => {
-    await insertTask(tx, template, taskUuid, wire, context, request);
+    if (
+      !(await insertTask(tx, template, taskUuid, wire, context, request, steps.length, identity))
+    ) {
+      throw await duplicateTaskError(tx, templateKey(template), identity);
+    }
     await tx.query(
       `INSERT INTO tasker.steps
          (step_uuid, task_uuid, name, position, handler_callable, pending_dependencies, state,
@@ -149,7 +176,7 @@ export async function submitTask(
         taskUuid,
         steps.map((s) => s.uuid),
         steps.map((s) => s.step.name),
-        steps.map((_, i) => i),
+        steps.map((s) => position.get(s.step.name)!),
         steps.map((s) => s.step.handler.callable),
         steps.map((s) => s.step.dependencies.length),
         steps.map((s) => (s.step.dependencies.length === 0 ? "enqueued" : "pending")),
@@ -157,9 +184,20 @@ export async function submitTask(
         steps.map((s) => s.step.retry.retryable),
       ],
     );
+    if (runAt !== undefined) {
+      await tx.query("UPDATE tasker.tasks SET run_at = $2::timestamptz WHERE task_uuid = $1", [
+        taskUuid,
+        runAt.toISOString(),
+      ]);
+    }
+    // A delayed task's root messages stay invisible until run_at.
     await tx.query(
-      "SELECT pgmq.send_batch($1::text, $2::jsonb[], clock_timestamp())",
-      [queue, roots.map((r) => JSON.stringify({ task_uuid: taskUuid, step_uuid: r.uuid }))],
+      "SELECT pgmq.send_batch($1::text, $2::jsonb[], coalesce($3::timestamptz, clock_timestamp()))",
+      [
+        queue,
+        roots.map((r) => JSON.stringify({ task_uuid: taskUuid, step_uuid: r.uuid })),
+        runAt?.toISOString() ?? null,
+      ],
     );
   });
 
@@ -181,14 +219,19 @@ async function insertTask(
   wire: TaskRequestWireFields,
   context: JsonObject,
   request: TaskRequest,
-): Promise<void> {
-  await tx.query(
+  stepCount: number,
+  identity: TaskIdentity,
+): Promise<boolean> {
+  // A task whose identity another task holds is not inserted (task_identity.ts).
+  const inserted = await tx.query(
     `INSERT INTO tasker.tasks
        (task_uuid, namespace, name, version, state, context, correlation_id, initiator,
         source_system, reason, step_count, tags, priority, parent_correlation_id, requested_at,
-        template_hash)
+        template_hash, identity_hash, identity_strategy, idempotency_key)
      VALUES ($1, $2, $3, $4, 'in_progress', $5::jsonb, $6, $7, $8, $9, $10, $11::jsonb, $12,
-             $13::uuid, $14::timestamptz, $15)`,
+             $13::uuid, $14::timestamptz, $15, $16, $17, $18)
+     ON CONFLICT (identity_hash) DO NOTHING
+     RETURNING task_uuid`,
     [
       taskUuid,
       template.namespace_name,
@@ -199,13 +242,17 @@ async function insertTask(
       request.initiator ?? null,
       request.source_system ?? null,
       request.reason ?? null,
-      template.steps.length,
+      stepCount,
       wire.tags,
       wire.priority,
       wire.parent_correlation_id,
       wire.requested_at.toISOString(),
       // Which template content the task's steps were made from (workers check it at claim).
       await templateHash(template),
+      identity.hash,
+      identity.strategy,
+      identity.idempotency_key,
     ],
   );
+  return inserted.length === 1;
 }

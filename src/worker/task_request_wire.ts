@@ -58,7 +58,18 @@ export interface TaskRequestWireInput {
   priority?: number;
   /** A Date or a date-time string. */
   requested_at?: Date | string;
+  /** 1..255 characters, when given. */
+  initiator?: string;
+  /** 1..255 characters, when given. */
+  source_system?: string;
+  /** 1..500 characters, when given. */
+  reason?: string;
+  /** 1..255 characters, when given. */
+  idempotency_key?: string;
 }
+
+/** Tasker's length limits of the request's text fields. */
+const TEXT_LIMITS = { initiator: 255, source_system: 255, reason: 500, idempotency_key: 255 };
 
 /**
  * Checks and normalises the wire fields of a task request.
@@ -95,6 +106,14 @@ export function checkTaskRequestWire(
   const priority = request.priority ?? 0;
   if (!Number.isInteger(priority) || priority < -100 || priority > 100) {
     fail("priority", priority, "an integer from -100 to 100");
+  }
+  for (const [field, max] of Object.entries(TEXT_LIMITS)) {
+    const value = request[field as keyof typeof TEXT_LIMITS];
+    if (
+      value !== undefined && (typeof value !== "string" || value.length < 1 || value.length > max)
+    ) {
+      fail(field, value, `a string of 1 to ${max} characters`);
+    }
   }
   const given = request.requested_at;
   const requestedAt = given === undefined ? new Date() : new Date(given);

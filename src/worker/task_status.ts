@@ -8,6 +8,7 @@
 import type { Queryable } from "../durable/database.ts";
 import { TaskerError } from "../errors.ts";
 import type { DeliveryMode, JsonObject } from "../events/types.ts";
+import type { CheckpointRecord } from "./checkpoints.ts";
 import type { StepState, TaskState } from "./step_store.ts";
 
 /** One step of a {@link TaskStatus}. */
@@ -20,6 +21,11 @@ export interface StepStatus {
   result: unknown;
   /** The last error, when the last attempt failed. */
   error: JsonObject | null;
+  /**
+   * The last checkpoint the step saved, with the history of every yield; present only for a
+   * step that yielded.
+   */
+  checkpoint?: CheckpointRecord;
 }
 
 /** One fired event of a {@link TaskStatus}. */
@@ -54,6 +60,28 @@ export interface TaskStatus {
   steps: Record<string, StepStatus>;
   /** Fired events in firing order. */
   events: FiredEvent[];
+  /** The request's own fields, as submitted. */
+  request: TaskRequestFields;
+}
+
+/** The fields of a task's request that `status` shows (what was submitted with it). */
+export interface TaskRequestFields {
+  /** -100..100; higher runs first within a namespace. */
+  priority: number;
+  /** Free-form labels. */
+  tags: string[];
+  /** Who asked. */
+  initiator: string | null;
+  /** The system the request came from. */
+  source_system: string | null;
+  /** Why the task runs. */
+  reason: string | null;
+  /** The correlation id of the request that caused this one. */
+  parent_correlation_id: string | null;
+  /** The idempotency key it was submitted with. */
+  idempotency_key: string | null;
+  /** The identity strategy that applied (`always_unique` when none was declared). */
+  identity_strategy: string;
 }
 
 /** Thrown when no task has the given UUID. */
@@ -89,12 +117,14 @@ export async function taskStatus(db: Queryable, taskUuid: string): Promise<TaskS
     version: string;
     state: TaskState;
     correlation_id: string;
+    request: TaskRequestFields;
     steps: {
       name: string;
       state: StepState;
       attempts: number;
       result: unknown;
       error: JsonObject | null;
+      checkpoint: CheckpointRecord | null;
     }[];
     events: {
       event_name: string;
@@ -105,9 +135,15 @@ export async function taskStatus(db: Queryable, taskUuid: string): Promise<TaskS
     }[];
   }>(
     `SELECT t.namespace, t.name, t.version, t.state, t.correlation_id,
+            jsonb_build_object('priority', t.priority, 'tags', t.tags, 'initiator', t.initiator,
+              'source_system', t.source_system, 'reason', t.reason,
+              'parent_correlation_id', t.parent_correlation_id,
+              'idempotency_key', t.idempotency_key,
+              'identity_strategy', coalesce(t.identity_strategy, 'always_unique')) AS request,
             (SELECT coalesce(jsonb_agg(jsonb_build_object('name', s.name, 'state', s.state,
-                      'attempts', s.attempts, 'result', s.result, 'error', s.error)
-                      ORDER BY s.position), '[]'::jsonb)
+                      'attempts', s.attempts, 'result', s.result, 'error', s.error,
+                      'checkpoint', s.checkpoint)
+                      ORDER BY s.position, s.name), '[]'::jsonb)
                FROM tasker.steps s WHERE s.task_uuid = t.task_uuid) AS steps,
             (SELECT coalesce(jsonb_agg(jsonb_build_object('event_name', e.event_name,
                       'delivery_mode', e.delivery_mode, 'event_id', e.event_id,
@@ -127,6 +163,7 @@ export async function taskStatus(db: Queryable, taskUuid: string): Promise<TaskS
       attempts: step.attempts,
       result: step.result,
       error: step.error,
+      ...(step.checkpoint ? { checkpoint: step.checkpoint } : {}),
     };
   }
   return {
@@ -138,12 +175,15 @@ export async function taskStatus(db: Queryable, taskUuid: string): Promise<TaskS
     correlation_id: row.correlation_id,
     steps,
     events: row.events,
+    request: row.request,
   };
 }
 
 /** Whether a task state is final. */
 export function isFinished(state: TaskState): boolean {
-  return state === "complete" || state === "error";
+  // `error` is final for the engine; an operator can still bring the task back (task_actions.ts).
+  return state === "complete" || state === "error" || state === "cancelled" ||
+    state === "resolved_manually";
 }
 
 /**

@@ -26,9 +26,44 @@ import { OwedEvents } from "./owed_events.ts";
 import { taskEngineMigration } from "./schema.ts";
 import { taskWireColumnsMigration } from "./schema_wire.ts";
 import { claimGuardsMigration } from "./schema_claims.ts";
+import { dynamicStepsMigration } from "./schema_dynamic.ts";
+import { taskOperationsMigration } from "./schema_schedules.ts";
+import { operationsMigration } from "./schema_operations.ts";
+import {
+  cancelTask,
+  completeStep,
+  resetStep,
+  resolveStep,
+  resolveTask,
+  type TaskActionResult,
+} from "./task_actions.ts";
+import { type Transition, type TransitionActor, transitionHistory } from "./transitions.ts";
+import {
+  type DlqEntry,
+  type DlqListOptions,
+  type DlqResolution,
+  listDlqEntries,
+  resolveDlqEntry,
+} from "./task_dlq.ts";
+import {
+  type DetectionOptions,
+  type DetectionResult,
+  detectStaleTasks,
+  StalenessDetector,
+  type StalenessDetectorOptions,
+} from "./staleness.ts";
 import { submitTask, type SubmittedTask, type TaskRequest } from "./submit.ts";
 import { type TaskStatus, taskStatus, waitForTask } from "./task_status.ts";
 import { Worker, type WorkerOptions } from "./worker.ts";
+import { type ScheduleDefinition, type ScheduleInfo, Scheduler } from "./schedules.ts";
+import {
+  listTasks,
+  type TaskDetail,
+  taskDetail,
+  type TaskPage,
+  type TaskQuery,
+} from "./task_queries.ts";
+import { purgeFinishedTasks, type PurgeOptions, type PurgeReport } from "./retention.ts";
 import type { TaskerConfig, TaskerConfigSource } from "../observe/config.ts";
 import type { HealthOptions, HealthReport } from "../observe/health.ts";
 import type { TaskerMetrics } from "../observe/metrics.ts";
@@ -40,6 +75,9 @@ export const taskerMigrations: typeof builtinMigrations = [
   taskEngineMigration,
   taskWireColumnsMigration,
   claimGuardsMigration,
+  dynamicStepsMigration,
+  operationsMigration,
+  taskOperationsMigration,
 ];
 
 /** Where the data lives. */
@@ -87,6 +125,12 @@ export interface TaskerOptions extends
   bus?: EventBusOptions;
   /** Start the worker at once. Default true. */
   startWorker?: boolean;
+  /**
+   * The staleness detector (staleness.ts): every `intervalMs` (default 300 000) one pass across
+   * all workers fails tasks stuck past their template's `lifecycle` thresholds and files them in
+   * the task DLQ. `false`: not run by this process.
+   */
+  staleness?: StalenessDetectorOptions | false;
 }
 
 /**
@@ -127,6 +171,10 @@ export class Tasker implements AsyncDisposable {
   readonly owed: OwedEvents;
   /** Health, metrics and configuration of this Tasker (see `health()`, `metrics()`, `config()`). */
   readonly observer: TaskerObserver;
+  /** Recurring schedules this process runs (see `schedule()`). */
+  readonly scheduler: Scheduler;
+  /** The staleness detector this process runs (unless `staleness: false`). */
+  readonly staleness: StalenessDetector | undefined;
   readonly #ownedDatabases: Database[];
   readonly #subscribers: SubscriberRegistry | undefined;
   #closing: Promise<void> | undefined;
@@ -142,6 +190,7 @@ export class Tasker implements AsyncDisposable {
     owed: OwedEvents;
     ownedDatabases: Database[];
     subscribers: SubscriberRegistry | undefined;
+    staleness?: StalenessDetectorOptions | false;
     configSource: TaskerConfigSource;
   }) {
     this.db = parts.db;
@@ -155,6 +204,15 @@ export class Tasker implements AsyncDisposable {
     this.#ownedDatabases = parts.ownedDatabases;
     this.#subscribers = parts.subscribers;
     this.observer = new TaskerObserver(this, parts.configSource);
+    this.scheduler = new Scheduler({
+      db: parts.db,
+      templates: parts.templates,
+      workerId: parts.worker.id,
+      onFire: () => parts.worker.wake(),
+    });
+    this.staleness = parts.staleness === false
+      ? undefined
+      : new StalenessDetector(parts.db, parts.templates, parts.staleness);
   }
 
   /**
@@ -237,6 +295,7 @@ export class Tasker implements AsyncDisposable {
       owed,
       ownedDatabases: owned,
       subscribers: options.subscribers,
+      staleness: options.staleness,
       configSource: {
         url,
         dataDir: settings.dataDir,
@@ -272,7 +331,10 @@ export class Tasker implements AsyncDisposable {
         }`,
       );
     }
+    this.scheduler.addTemplateSchedules();
     await this.worker.start();
+    this.scheduler.start();
+    this.staleness?.start();
   }
 
   /** Submits a task and wakes the local worker. */
@@ -280,6 +342,117 @@ export class Tasker implements AsyncDisposable {
     const task = await submitTask(this.db, this.templates, request);
     this.worker.wake();
     return task;
+  }
+
+  /**
+   * Lists tasks by namespace, name, state, creation time, correlation id and tags, newest
+   * first, a page at a time (`{tasks, pagination}`).
+   *
+   * @throws {TaskQueryError} for an unknown state or a page outside its bounds
+   */
+  listTasks(query: TaskQuery = {}): Promise<TaskPage> {
+    return listTasks(this.db, query);
+  }
+
+  /** One task in full: its steps with their timing, and every event with its payload. */
+  task(taskUuid: string): Promise<TaskDetail> {
+    return taskDetail(this.db, taskUuid);
+  }
+
+  /**
+   * Adds a recurring schedule: `cron` (five fields, read in `timezone`) submits the task each
+   * time it comes round; among all workers running it exactly one fires each occurrence.
+   *
+   * @throws {ScheduleError} for a bad cron or time zone, an unknown template or a bad context
+   */
+  schedule(definition: ScheduleDefinition): void {
+    this.scheduler.add(definition);
+  }
+
+  /** The schedules this process runs, with their next occurrence. */
+  schedules(): ScheduleInfo[] {
+    return this.scheduler.list();
+  }
+
+  /** Deletes finished tasks older than `olderThanMs`, with their steps and events, in batches. */
+  purge(options: PurgeOptions): Promise<PurgeReport> {
+    return purgeFinishedTasks(this.db, options);
+  }
+
+  /**
+   * Cancels a task: unfinished steps never run, running handlers are aborted (`ClaimLostError`)
+   * at their next lease renewal and record nothing; the task ends `cancelled`.
+   *
+   * @throws {InvalidTransitionError} when the task is already finished
+   * @throws {TaskNotFoundError} for an unknown task
+   */
+  cancel(taskUuid: string, actor: TransitionActor): Promise<TaskActionResult> {
+    return cancelTask(this.db, taskUuid, actor);
+  }
+
+  /** Settles a task by hand (also from `error`): like `cancel`, ending `resolved_manually`. */
+  resolveTask(taskUuid: string, actor: TransitionActor): Promise<TaskActionResult> {
+    return resolveTask(this.db, taskUuid, actor);
+  }
+
+  /**
+   * Retries a step in `error` afresh (attempts from 0); its task leaves `error` when no other
+   * step is in error.
+   *
+   * @param step the step's name or UUID
+   * @throws {InvalidTransitionError} when the step is not in `error`
+   */
+  async resetStep(
+    taskUuid: string,
+    step: string,
+    actor: TransitionActor,
+  ): Promise<TaskActionResult> {
+    const done = await resetStep(this.db, taskUuid, step, actor);
+    this.worker.wake();
+    return done;
+  }
+
+  /** Marks a step `resolved_manually`: it does not run; its dependants proceed without a result. */
+  async resolveStep(
+    taskUuid: string,
+    step: string,
+    actor: TransitionActor,
+  ): Promise<TaskActionResult> {
+    const done = await resolveStep(this.db, this.templates, taskUuid, step, actor);
+    this.worker.wake();
+    return done;
+  }
+
+  /** Completes a step by hand with `result`, which its dependants see as its result. */
+  async completeStep(
+    taskUuid: string,
+    step: string,
+    result: unknown,
+    actor: TransitionActor,
+  ): Promise<TaskActionResult> {
+    const done = await completeStep(this.db, this.templates, taskUuid, step, result, actor);
+    this.worker.wake();
+    return done;
+  }
+
+  /** A task's state changes and its steps', oldest first: who, when, why. */
+  transitions(taskUuid: string): Promise<Transition[]> {
+    return transitionHistory(this.db, taskUuid);
+  }
+
+  /** Task-DLQ entries, newest first (filter by status or task). */
+  dlqEntries(options?: DlqListOptions): Promise<DlqEntry[]> {
+    return listDlqEntries(this.db, options);
+  }
+
+  /** Resolves a pending DLQ entry with the investigation's outcome. */
+  resolveDlqEntry(entryUuid: string, resolution: DlqResolution): Promise<DlqEntry> {
+    return resolveDlqEntry(this.db, entryUuid, resolution);
+  }
+
+  /** Runs one staleness pass now (the detector's periodic passes run the same). */
+  detectStaleTasks(options?: DetectionOptions): Promise<DetectionResult> {
+    return detectStaleTasks(this.db, this.templates, options);
   }
 
   /** A task's status, steps and fired events. */
@@ -327,6 +500,8 @@ export class Tasker implements AsyncDisposable {
   }
 
   async #shutdown(deadlineMs: number): Promise<void> {
+    await this.staleness?.close();
+    await this.scheduler.close();
     await this.worker.close({ deadlineMs });
     await this.#subscribers?.stopAll();
     await this.bus.close({ deadlineMs });

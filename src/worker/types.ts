@@ -8,6 +8,8 @@
 
 import type { StepEventTask } from "../events/context.ts";
 import type { JsonObject } from "../events/types.ts";
+import type { BatchWorkerInputs, CursorConfig } from "./batches.ts";
+import type { CheckpointRecord } from "./checkpoints.ts";
 
 /**
  * The task a step belongs to, as its handler sees it: the same shape a custom publisher sees as
@@ -57,6 +59,28 @@ export interface StepContext {
    * when no publisher is attached.
    */
   publishDomainEvent(name: string, payload: JsonObject): void;
+  /** The step's own input: a batch worker's {@link BatchWorkerInputs}; `{}` for other steps. */
+  inputs: Record<string, unknown>;
+  /** A batch worker's batch (its cursor range); null when the step is not a batch worker. */
+  batchCursor(): CursorConfig | null;
+  /** A batch worker's whole input (cursor, batch metadata, no-op flag); null otherwise. */
+  batchInputs(): BatchWorkerInputs | null;
+  /**
+   * The results of the completed batch workers made from template step `workerTemplate`, by
+   * worker name in batch order (`{}` when there are none, e.g. after `no_batches` without a
+   * placeholder). A convergence step reads every batch's result this way.
+   */
+  batchResults<T = unknown>(workerTemplate: string): Record<string, T>;
+  /** The checkpoint this step saved last (a yield, or an earlier attempt); null when none. */
+  checkpoint: CheckpointRecord | null;
+  /** The checkpoint's cursor; null when there is no checkpoint. */
+  checkpointCursor: unknown;
+  /** Items processed up to the checkpoint; 0 when there is none. */
+  checkpointItemsProcessed: number;
+  /** What the handler carried across yields; null when none. */
+  accumulatedResults: Record<string, unknown> | null;
+  /** Whether there is a checkpoint to resume from (its cursor is not null). */
+  hasCheckpoint(): boolean;
 }
 
 /** A successful step outcome. */
@@ -89,6 +113,11 @@ export interface StepFailure {
   error: StepError;
   /** Free-form metadata stored with the error. */
   metadata: Record<string, unknown>;
+  /**
+   * When retried, wait this long (ms) instead of the retry policy's backoff: a server's
+   * `Retry-After`, say (capped at one hour). Ignored unless a finite number ≥ 0.
+   */
+  retry_after_ms?: number;
 }
 
 /** What a handler returns. */
@@ -110,6 +139,8 @@ export interface FailureOptions {
   retryable?: boolean;
   /** Free-form metadata. */
   metadata?: Record<string, unknown>;
+  /** Delay before the retry, overriding the step's backoff (e.g. from `Retry-After`). */
+  retryAfterMs?: number;
 }
 
 /**
@@ -150,5 +181,7 @@ export function failure(message: string, options: FailureOptions = {}): StepFail
     retryable: options.retryable ?? true,
   };
   if (options.errorCode !== undefined) error.error_code = options.errorCode;
-  return { success: false, error, metadata: options.metadata ?? {} };
+  const result: StepFailure = { success: false, error, metadata: options.metadata ?? {} };
+  if (options.retryAfterMs !== undefined) result.retry_after_ms = options.retryAfterMs;
+  return result;
 }

@@ -23,6 +23,9 @@ import { OwedEvents } from "./owed_events.ts";
 import { ensureQueue } from "./queues.ts";
 import { type HeldClaim, releaseClaims, renewClaims } from "./claim_leases.ts";
 import { readyQueues } from "./ready_queues.ts";
+import { saveCheckpoint } from "./checkpoints.ts";
+import { batchRole } from "./dynamic_steps.ts";
+import { PriorityBands } from "./priority_queues.ts";
 import { executeStep, findStep, type StepExecution } from "./step_execution.ts";
 import {
   type ClaimedStep,
@@ -74,6 +77,7 @@ export class Worker implements AsyncDisposable {
   readonly #pipeline: EventPipeline;
   readonly #owed: OwedEvents;
   readonly #queues: string[];
+  readonly #bands: PriorityBands;
   readonly #concurrency: number;
   readonly #listeners = new Set<OutcomeListener>();
   readonly #inFlight = new Set<Promise<void>>();
@@ -140,6 +144,7 @@ export class Worker implements AsyncDisposable {
     this.#committer = new OutcomeCommitter(options.db, this.id);
     const namespaces = options.namespaces ?? options.templates.namespaces();
     this.#queues = namespaces.map(stepQueue);
+    this.#bands = new PriorityBands(namespaces);
     const writer = options.writer;
     const owed = this.#owed;
     this.router = new EventRouter({
@@ -351,7 +356,9 @@ export class Worker implements AsyncDisposable {
     let free = this.#concurrency - this.#inFlight.size;
     // With several namespaces, one probe finds the queues worth reading, so an idle worker's
     // cost does not grow with its namespaces.
-    const queues = this.#queues.length === 1 ? this.#queues : await readyQueues(db, this.#queues);
+    // High-priority band queues first, when any exist (priority_queues.ts).
+    const all = await this.#bands.queues(db);
+    const queues = all.length === 1 ? all : await readyQueues(db, all);
     for (const queue of queues) {
       if (free <= 0) break;
       const rows = await db.query<{ msg_id: number; message: StepMessage }>(
@@ -538,6 +545,13 @@ export class Worker implements AsyncDisposable {
       handlers: this.#options.handlers,
       signal: held.abort.signal,
       tracer: this.#options.stepTracer,
+      // A yield stores its checkpoint and extends the lease in one statement (checkpoints.ts).
+      saveCheckpoint: async (saved) => {
+        const asked = performance.now();
+        const stored = await saveCheckpoint(this.#options.db, held, this.id, this.#lease, saved);
+        if (stored) held.renewedAt = asked;
+        return stored;
+      },
     });
   }
 
@@ -573,6 +587,10 @@ export class Worker implements AsyncDisposable {
       claim,
       successors: stepTemplate && graph ? graph.successors.get(stepTemplate.name) ?? [] : [],
       result: run.result,
+      dynamic: {
+        ...(run.expansion ? { expansion: run.expansion } : {}),
+        ...(claim.batch_of ? { batch: batchRole(claim, stepTemplate) } : {}),
+      },
       retryDelayMs: (attempts) =>
         stepTemplate ? retryDelayMs(stepTemplate.retry, attempts, random) : 0,
       prepareEvents: (step, result) =>

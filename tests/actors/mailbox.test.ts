@@ -136,3 +136,19 @@ Deno.test("mailbox: invalid capacity or policy is a typed error naming the owner
     /drop_random/,
   );
 });
+
+Deno.test("mailbox: requeue puts taken messages back at the head in order, past the capacity, uncounted", () => {
+  const mailbox = new Mailbox<number>({ capacity: 3 });
+  for (let n = 1; n <= 3; n++) mailbox.offer(n);
+  const taken = [mailbox.poll()!, mailbox.poll()!];
+  mailbox.offer(4);
+  mailbox.offer(5);
+  assert.equal(mailbox.offer(6).dropped, "full");
+  mailbox.requeue(taken);
+  assert.equal(mailbox.size, 5, "requeued messages may exceed the capacity");
+  assert.equal(mailbox.offer(7).dropped, "full");
+  mailbox.close();
+  mailbox.requeue([0]);
+  assert.deepEqual(drain(mailbox), [0, 1, 2, 3, 4, 5]);
+  assert.deepEqual(mailbox.dropped(), { full: 2, evicted: 0, deadline: 0, stopped: 0 });
+});

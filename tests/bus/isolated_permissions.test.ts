@@ -35,7 +35,11 @@ async function probeInSubprocess(
     stderr: "piped",
   }).output();
   const stdout = new TextDecoder().decode(output.stdout).trim();
-  assert.equal(output.code, 0, `probe exited ${output.code}: ${new TextDecoder().decode(output.stderr)}`);
+  assert.equal(
+    output.code,
+    0,
+    `probe exited ${output.code}: ${new TextDecoder().decode(output.stderr)}`,
+  );
   return JSON.parse(stdout.split("\n").at(-1) as string);
 }
 

@@ -67,7 +67,8 @@ async function pacedRun(mode: LoadMode, count: number): Promise<number> {
       await reports.waitFor("spin", 1); // the Worker is up: measure the steady state only
     } else if (mode === "in-process spinner") {
       bus.subscribe("load.*", (event) => {
-        const until = performance.now() + Number((event.payload.payload as { spinMs: number }).spinMs);
+        const until = performance.now() +
+          Number((event.payload.payload as { spinMs: number }).spinMs);
         while (performance.now() < until) {
           // synchronous work on the publisher's thread
         }
@@ -229,7 +230,16 @@ Deno.test("drop accounting stays exact across a Worker restart: published = hand
     const dropped = stats.dropped.full + stats.dropped.evicted + stats.dropped.deadline +
       stats.dropped.stopped;
     const handled = reports.seqs("hangOn");
-    assert.deepEqual(handled, [0, 1, 2, 4, 5, 6, 7, ...Array.from({ length: 8 }, (_, i) => 100 + i)]);
+    assert.deepEqual(handled, [
+      0,
+      1,
+      2,
+      4,
+      5,
+      6,
+      7,
+      ...Array.from({ length: 8 }, (_, i) => 100 + i),
+    ]);
     assert.equal(stats.restarts, 1);
     assert.equal(stats.failed, 1);
     assert.deepEqual(letters.map((letter) => letter.message.metadata.seq), [3]);
@@ -336,4 +346,63 @@ Deno.test("bad isolation options are refused with typed errors naming the subscr
   }
   assert.equal(bus.stats().subscribers, 0);
   assert.equal(bus.system.stats().actors, 0);
+});
+
+Deno.test("retryCrashedMessageOnce re-delivers a killed event once to the fresh Worker, then dead-letters it", async () => {
+  const reports = new Reports();
+  try {
+    const letters: DeadLetter<DomainEvent>[] = [];
+    await using bus = new EventBus();
+    const sub = bus.subscribe("job.*", {
+      isolation: "worker",
+      module: HANDLERS,
+      export: "hangOn",
+      messageTimeoutMs: 200,
+      retryCrashedMessageOnce: true,
+      shutdown: "brutal_kill",
+      supervisor: QUICK,
+      onDeadLetter: (letter) => letters.push(letter),
+    });
+    bus.publish(fixtureEvent("job.run", 1, reports, { hang: true }));
+    bus.publish(fixtureEvent("job.run", 2, reports));
+    await reports.waitFor("hangOn", 1);
+    await until(() => letters.length === 1 && sub.stats().processed === 1, "the dead letter");
+    assert.deepEqual(reports.seqs("hangOn"), [2]);
+    assert.equal(letters[0]!.message.metadata.seq, 1);
+    const stats = sub.stats();
+    assert.equal(stats.failed, 2, "killed twice: once, then on its retry");
+    assert.equal(stats.restarts, 2);
+    assert.equal(stats.processed, 1);
+  } finally {
+    reports.close();
+  }
+});
+
+Deno.test("a Worker that cannot start escalates after the restart intensity; its events are counted as stopped", async () => {
+  const escalations: string[] = [];
+  const reports = new Reports();
+  const bus = new EventBus();
+  try {
+    const sub = bus.subscribe("job.*", {
+      isolation: "worker",
+      module: HANDLERS,
+      export: "noSuchExport",
+      shutdown: "brutal_kill",
+      supervisor: { intensity: 2, periodMs: 60_000, backoff: { minMs: 1, maxMs: 2 } },
+    });
+    for (let seq = 0; seq < 5; seq++) bus.publish(fixtureEvent("job.run", seq, reports));
+    await until(() => sub.stats().state === "escalated", "the escalation", 20_000);
+    for (const escalation of bus.system.escalations()) {
+      escalations.push((escalation.error as Error).message);
+    }
+    assert.equal(escalations.length, 1);
+    assert.match(escalations[0]!, /no export "noSuchExport"/);
+    const stats = sub.stats();
+    assert.equal(stats.restarts, 2);
+    assert.equal(stats.processed + stats.failed, 0, "no event was blamed for a start-up crash");
+    assert.equal(stats.dropped.stopped, 5, "the queued events are dropped as stopped, counted");
+  } finally {
+    await bus.close();
+    reports.close();
+  }
 });

@@ -45,7 +45,8 @@ dbTest("a template changed without a version bump is refused; the original runs 
   await submitter.close();
 
   const logged = await captureConsole("error", async () => {
-    await using drifted = await openTasker(db, [edited], { handlers: handlers() });
+    // Lease 1 s: the message it reads and leaves is visible again a second later.
+    await using drifted = await openTasker(db, [edited], { handlers: handlers(), leaseSeconds: 1 });
     while (drifted.worker.stats().foreign_templates.length === 0) await sleep(20);
     await sleep(200); // several more polls: still only one message, still nothing run
     assert.deepEqual(drifted.worker.stats().foreign_templates, [

@@ -59,6 +59,8 @@ dbTest("config shows the effective settings, defaults applied", async (db) => {
     namespaces: [template.namespace_name],
     concurrency: 3,
     lease_seconds: 12,
+    lease_renewal_ms: 4000,
+    foreign_timeout_seconds: 600,
     poll_interval_ms: 25,
     recovery: { older_than_ms: 5000, interval_ms: 1000 },
   });

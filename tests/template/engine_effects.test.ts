@@ -1,6 +1,6 @@
 // What tasker-core's template keys do when the engine runs a task, on both databases:
 // max_attempts 0, environment overrides, result_schema, handler.method, retry.initial_delay,
-// and step types that do not run yet.
+// and a composition step, which does not run yet.
 import assert from "node:assert/strict";
 import { UnsupportedStepError } from "../../src/template/mod.ts";
 import { HandlerRegistry } from "../../src/worker/handler_registry.ts";
@@ -130,12 +130,13 @@ dbTest("retry.initial_delay (seconds) is the backoff base the engine waits", asy
 });
 
 dbTest(
-  "a template with a decision step loads, but submitting it fails and creates nothing",
+  "a template with a composition step loads, but submitting it fails and creates nothing",
   async (db) => {
     const t = template(
-      uniqueName("decide"),
+      uniqueName("compose"),
       "  - { name: start, handler: { callable: t.start } }\n" +
-        "  - { name: choose, type: decision, handler: { callable: t.choose }, dependencies: [start] }\n",
+        "  - { name: choose, handler: { callable: t.choose }, dependencies: [start], " +
+        "composition: { outcome: { type: object } } }\n",
     );
     const handlers = new HandlerRegistry()
       .register("t.start", () => success(null))
@@ -145,7 +146,7 @@ dbTest(
       tasker.submit({ namespace: t.namespace_name, name: "effects", context: {} }),
       (error: unknown) =>
         error instanceof UnsupportedStepError && error.code === "E_STEP_UNSUPPORTED" &&
-        /step type decision is not supported yet/.test(error.message),
+        /step composition is not supported yet/.test(error.message),
     );
     const rows = await db.query<{ n: number }>(
       "SELECT count(*)::int AS n FROM tasker.tasks WHERE namespace = $1",

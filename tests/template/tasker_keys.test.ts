@@ -320,17 +320,21 @@ steps:
     dependencies: [start]
 ${extra}`;
 
-Deno.test("step type: every tasker-core value loads; a non-standard one refuses to run", () => {
+const BATCH_CONFIG = `    batch_config:
+      batch_size: 10
+      parallelism: 2
+      cursor_field: id
+      worker_template: choose
+      failure_strategy: fail_fast
+`;
+
+Deno.test("step type: every tasker-core value loads and runs", () => {
   for (const type of ["decision", "deferred_convergence", "batchable", "batch_worker"]) {
-    const template = parseTemplate(TYPED(type));
-    assert.equal(template.steps[1]!.type, type);
-    assert.throws(
-      () => assertRunnable(template),
-      (error: unknown) =>
-        error instanceof UnsupportedStepError && error.stepType === type &&
-        error.message.includes(`step type ${type} is not supported yet`) &&
-        error.message.includes(`"choose"`),
+    const template = parseTemplate(
+      TYPED(type, type === "batch_worker" ? BATCH_CONFIG : ""),
     );
+    assert.equal(template.steps[1]!.type, type);
+    assertRunnable(template);
   }
   assertRunnable(parseTemplate(TYPED("standard")));
   assert.equal(parseTemplate(oneStep()).steps[0]!.type, "standard");
@@ -397,7 +401,12 @@ Deno.test("batch_config: all five keys, ranges, and a worker_template naming a b
 Deno.test("composition: accepted as written, and refused at submit", () => {
   const template = parseTemplate(oneStep("    composition: { outcome: { type: object } }\n"));
   assert.deepEqual(template.steps[0]!.composition, { outcome: { type: "object" } });
-  assert.throws(() => assertRunnable(template), /step composition is not supported yet/);
+  assert.throws(
+    () => assertRunnable(template),
+    (error: unknown) =>
+      error instanceof UnsupportedStepError &&
+      /step composition is not supported yet/.test(error.message),
+  );
 });
 
 Deno.test("unknown keys: errors with a suggestion, or warnings when lenient", () => {

@@ -1,0 +1,356 @@
+/**
+ * One incarnation of a worker-isolated actor, publisher side: one Worker from spawn to
+ * terminate. It feeds the Worker batches from the actor's mailbox (at most two ahead of its
+ * acknowledgements), settles what the Worker reports done, and kills it — exchanging the shared
+ * progress slot first, so what finished and what was running are decided exactly — when a message
+ * overruns `messageTimeoutMs`, the heartbeat stops, or its code throws.
+ *
+ * @module
+ */
+
+import { ActorStoppedError, HeartbeatTimeoutError } from "./errors.ts";
+import { MessageTimeoutError, WorkerActorError } from "./errors.ts";
+import type { ActorFeed, PumpBehavior } from "./types.ts";
+import { isNarrowing } from "./worker_flag.ts";
+import {
+  CONTROL,
+  CONTROL_SLOTS,
+  decodeProgress,
+  type FromWorker,
+  KILLED,
+  type ToWorker,
+  type WireError,
+} from "./worker_protocol.ts";
+
+/**
+ * Batches sent ahead of the Worker's acknowledgements: two, so encoding here overlaps decoding
+ * there. Counted in batches, not messages, on purpose: while the Worker is behind, events pile up
+ * in the mailbox and leave as one large batch, instead of a stream of tiny ones whose per-batch
+ * cost would keep it behind (measured: counting messages dropped events under load).
+ */
+const BATCHES_AHEAD = 2;
+
+/** What an incarnation needs to know, checked by `workerActorFactory`. */
+export interface Settings {
+  /** The actor's name. */
+  name: string;
+  /** The Worker's entry module. */
+  host: URL;
+  /** The payload for the entry's builder. */
+  init: unknown;
+  /** The Worker's own permissions, if any. */
+  permissions: Deno.PermissionOptions | undefined;
+  /** Heartbeat silence that kills (0 = off). */
+  heartbeatMs: number;
+  /** Most messages per batch. */
+  batchSize: number;
+}
+
+/** One incarnation: one Worker, from spawn to terminate. */
+export class WorkerIncarnation<M> implements PumpBehavior<M> {
+  readonly #settings: Settings;
+  #worker: Worker | null = null;
+  #control = new Int32Array(new SharedArrayBuffer(CONTROL_SLOTS * 4));
+  #epoch = 0;
+  #feed: ActorFeed<M> | null = null;
+  #ready = false;
+  /** Batches posted and not acknowledged. */
+  #batchesOut = 0;
+  /** Messages the publisher counted as handled by this Worker. */
+  #settled = 0;
+  #stoppedReply = false;
+  #failure: { error: unknown; blame: boolean } | null = null;
+  #wake: (() => void) | null = null;
+  #waitingMailbox = false;
+  #waitingInterrupt = false;
+  #watchdog: ReturnType<typeof setTimeout> | undefined;
+  #heartbeat: ReturnType<typeof setInterval> | undefined;
+  readonly #poke = () => {
+    const wake = this.#wake;
+    this.#wake = null;
+    wake?.();
+  };
+
+  /**
+   * Prepares an incarnation; its Worker starts when the actor calls `pump`.
+   *
+   * @param settings the checked options
+   */
+  constructor(settings: Settings) {
+    this.#settings = settings;
+  }
+
+  /** Runs the Worker until the incarnation ends; rejects to crash the actor. */
+  async pump(feed: ActorFeed<M>): Promise<void> {
+    this.#feed = feed;
+    feed.signal.addEventListener("abort", this.#poke);
+    try {
+      this.#spawn();
+      for (;;) {
+        if (this.#failure !== null) this.#throwFailure(feed);
+        if (!feed.current || feed.signal.aborted) {
+          await this.#stop(feed);
+          if (this.#failure !== null) this.#throwFailure(feed);
+          return;
+        }
+        if (this.#ready) this.#send(feed);
+        if (feed.drained && this.#batchesOut === 0) return;
+        await this.#next(feed);
+      }
+    } finally {
+      feed.signal.removeEventListener("abort", this.#poke);
+      this.#end();
+    }
+  }
+
+  /** Makes sure the Worker is gone. */
+  stopped(): void {
+    this.#end();
+  }
+
+  #throwFailure(feed: ActorFeed<M>): never {
+    const failure = this.#failure as { error: unknown; blame: boolean };
+    if (failure.blame) feed.blame();
+    throw failure.error;
+  }
+
+  #spawn(): void {
+    const { name, host, permissions, heartbeatMs, init } = this.#settings;
+    const options: WorkerOptions & { deno?: { permissions?: Deno.PermissionOptions } } = {
+      type: "module",
+      name: `actor:${name}`,
+    };
+    // Only a narrowing descriptor needs (and was checked against) --unstable-worker-options.
+    if (isNarrowing(permissions)) options.deno = { permissions };
+    const worker = new Worker(host, options);
+    this.#worker = worker;
+    this.#epoch = Date.now();
+    worker.onmessage = (event: MessageEvent<FromWorker>) => this.#onMessage(event.data);
+    worker.onerror = (event) => {
+      event.preventDefault();
+      this.#kill(new WorkerActorError(name, "Error", event.message, ""), null);
+    };
+    worker.onmessageerror = () => {
+      this.#kill(
+        new WorkerActorError(name, "DataCloneError", "a reply could not be read", ""),
+        null,
+      );
+    };
+    const message: ToWorker = {
+      t: "init",
+      name,
+      init,
+      control: this.#control.buffer as SharedArrayBuffer,
+      epoch: this.#epoch,
+      beatEveryMs: heartbeatMs > 0 ? Math.max(1, Math.floor(heartbeatMs / 4)) : 0,
+    };
+    worker.postMessage(message);
+  }
+
+  #onMessage(message: FromWorker): void {
+    if (this.#worker === null) return;
+    switch (message.t) {
+      case "ready":
+        this.#ready = true;
+        this.#startHeartbeat();
+        break;
+      case "ack":
+        this.#settleTo(message.done);
+        this.#batchesOut--;
+        break;
+      case "stopped":
+        this.#settleTo(message.done);
+        this.#stoppedReply = true;
+        break;
+      case "crash":
+        this.#settleTo(message.done);
+        this.#kill(remoteError(this.#settings.name, message.error), message.during === "message");
+        break;
+    }
+    this.#poke();
+  }
+
+  #settleTo(done: number): void {
+    const finished = done - this.#settled;
+    if (finished > 0) {
+      this.#settled = done;
+      this.#feed?.settle(finished);
+    }
+  }
+
+  /**
+   * Terminates the Worker now. The progress slot is exchanged for KILLED first, so the value read
+   * is final: what finished is settled, and a running message is blamed (unless `blame` says).
+   */
+  #kill(error: unknown, blame: boolean | null): void {
+    const worker = this.#worker;
+    if (worker === null) return;
+    const value = Atomics.exchange(this.#control, CONTROL.progress, KILLED);
+    worker.terminate();
+    this.#worker = null;
+    let running = false;
+    if (value !== KILLED) {
+      const progress = decodeProgress(value, this.#settled);
+      running = progress.running;
+      if (progress.finished > 0) {
+        this.#settled += progress.finished;
+        this.#feed?.settle(progress.finished);
+      }
+    }
+    this.#failure ??= { error, blame: blame ?? running };
+    this.#clearTimers();
+    this.#poke();
+  }
+
+  /** Sends batches while fewer than BATCHES_AHEAD are unacknowledged. */
+  #send(feed: ActorFeed<M>): void {
+    const worker = this.#worker;
+    while (worker !== null && this.#batchesOut < BATCHES_AHEAD && feed.queued !== 0) {
+      const batch = feed.take(this.#settings.batchSize);
+      const encoded = this.#encode(batch, feed);
+      if (encoded === null) continue;
+      const message: ToWorker = { t: "batch", data: encoded.data };
+      worker.postMessage(message);
+      this.#batchesOut++;
+      this.#armWatchdog();
+    }
+  }
+
+  /** One JSON string per batch; a message that cannot be encoded is rejected, not retried. */
+  #encode(batch: M[], feed: ActorFeed<M>): { data: string } | null {
+    try {
+      return { data: JSON.stringify(batch) };
+    } catch {
+      const parts: string[] = [];
+      for (const message of batch) {
+        try {
+          parts.push(JSON.stringify(message) ?? "null");
+        } catch (error) {
+          const why = error instanceof Error ? error.message : String(error);
+          feed.reject(
+            message,
+            new WorkerActorError(
+              this.#settings.name,
+              "DataCloneError",
+              `a message cannot cross to the Worker as JSON: ${why}`,
+              "",
+            ),
+          );
+        }
+      }
+      return parts.length === 0 ? null : { data: `[${parts.join(",")}]` };
+    }
+  }
+
+  /** Waits for a reply, a kill, an abort, an interrupt, or (if it can send) mail. */
+  #next(feed: ActorFeed<M>): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.#wake = resolve;
+      if (!this.#waitingInterrupt) {
+        this.#waitingInterrupt = true;
+        feed.interrupted().then(() => {
+          this.#waitingInterrupt = false;
+          this.#poke();
+        });
+      }
+      if (this.#ready && this.#batchesOut < BATCHES_AHEAD && !this.#waitingMailbox) {
+        this.#waitingMailbox = true;
+        feed.whenReady().then(() => {
+          this.#waitingMailbox = false;
+          this.#poke();
+        });
+      }
+    });
+  }
+
+  /**
+   * Stops the Worker under the shutdown policy: `brutal_kill` at once; otherwise it is asked to
+   * finish the running message and take no other, and killed if it has not within the grace.
+   */
+  async #stop(feed: ActorFeed<M>): Promise<void> {
+    const { name } = this.#settings;
+    const reason = feed.signal.aborted
+      ? feed.signal.reason
+      : new ActorStoppedError(name, "its supervisor stopped it");
+    const shutdown = feed.shutdown;
+    if (this.#worker === null) return;
+    if (shutdown === "brutal_kill" || shutdown === 0 || !this.#ready) {
+      this.#kill(reason, null);
+      return;
+    }
+    this.#worker.postMessage({ t: "stop" } satisfies ToWorker);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const grace = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        this.#kill(
+          new ActorStoppedError(name, `it did not stop within shutdown=${shutdown} ms`),
+          null,
+        );
+        resolve();
+      }, shutdown);
+    });
+    while (!this.#stoppedReply && this.#worker !== null) {
+      await Promise.race([grace, new Promise<void>((resolve) => (this.#wake = resolve))]);
+    }
+    clearTimeout(timer);
+    this.#end();
+  }
+
+  #armWatchdog(): void {
+    const timeoutMs = this.#feed?.timeoutMs ?? 0;
+    if (timeoutMs <= 0 || this.#watchdog !== undefined) return;
+    this.#watchdog = setTimeout(() => this.#checkTimeout(timeoutMs), timeoutMs);
+  }
+
+  /** Kills the Worker if its running message started `timeoutMs` ago; re-arms while busy. */
+  #checkTimeout(timeoutMs: number): void {
+    this.#watchdog = undefined;
+    if (this.#worker === null) return;
+    const value = Atomics.load(this.#control, CONTROL.progress);
+    const { finished, running } = decodeProgress(value, this.#settled);
+    if (!running) {
+      if (this.#batchesOut > 0 || finished > 0) this.#armWatchdog();
+      return;
+    }
+    const started = this.#epoch + Atomics.load(this.#control, CONTROL.started) - 1;
+    const elapsed = Date.now() - started;
+    if (elapsed >= timeoutMs) {
+      this.#kill(new MessageTimeoutError(this.#settings.name, timeoutMs), true);
+    } else {
+      this.#watchdog = setTimeout(() => this.#checkTimeout(timeoutMs), timeoutMs - elapsed);
+    }
+  }
+
+  #startHeartbeat(): void {
+    const heartbeatMs = this.#settings.heartbeatMs;
+    if (heartbeatMs <= 0 || this.#heartbeat !== undefined) return;
+    this.#heartbeat = setInterval(() => {
+      const beat = this.#epoch + Atomics.load(this.#control, CONTROL.beat);
+      if (Date.now() - beat > heartbeatMs) {
+        this.#kill(new HeartbeatTimeoutError(this.#settings.name, heartbeatMs), null);
+      }
+    }, Math.max(1, Math.floor(heartbeatMs / 2)));
+  }
+
+  #clearTimers(): void {
+    clearTimeout(this.#watchdog);
+    this.#watchdog = undefined;
+    clearInterval(this.#heartbeat);
+    this.#heartbeat = undefined;
+  }
+
+  /** Terminates the Worker (if still alive) and clears every timer. Idempotent. */
+  #end(): void {
+    this.#clearTimers();
+    const worker = this.#worker;
+    if (worker !== null) {
+      Atomics.exchange(this.#control, CONTROL.progress, KILLED);
+      worker.terminate();
+      this.#worker = null;
+    }
+  }
+}
+
+function remoteError(actor: string, error: WireError): WorkerActorError {
+  return new WorkerActorError(actor, error.name, error.message, error.stack);
+}

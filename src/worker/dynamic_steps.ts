@@ -1,0 +1,312 @@
+/**
+ * Dynamic steps at run time, inside the transaction that records the outcomes that cause them:
+ * a decision's branches, a batchable step's workers, the convergence steps that join them and
+ * the steps after those (which steps: `step_set.ts`). Because the rows and their queue messages
+ * commit with the outcome, a worker killed right after the commit loses nothing: the next worker
+ * finds the new steps in the queue.
+ *
+ * Each created row records what it waits for (`waits_for`): the declared dependencies that exist
+ * and are not yet complete — for a convergence step exactly the branches or batch workers
+ * created — and its `pending_dependencies` counter starts at their number. Batch workers beyond
+ * their template's `batch_config.parallelism` are created `pending` and released one by one as
+ * workers of the same batch finish ({@link refillBatches}).
+ *
+ * @module
+ */
+
+import type { Queryable } from "../durable/database.ts";
+import type { BatchFailureStrategy, StepTemplate, TaskTemplate } from "../template/types.ts";
+import { uuidv7 } from "../events/uuid.ts";
+import { type BatchPlan, batchWorkerName, readBatchOutcome } from "./batches.ts";
+import { readDecisionOutcome } from "./decisions.ts";
+import { batchCreates, decisionCreates } from "./step_set.ts";
+import type { ClaimedStep, StepState } from "./step_store.ts";
+import type { StepResult } from "./types.ts";
+
+/** What a recorded outcome creates. */
+export type Expansion =
+  | { kind: "decision"; template: TaskTemplate; requested: string[] }
+  | { kind: "batch"; template: TaskTemplate; plan: BatchPlan };
+
+/** What the outcome of a dynamic step means for the engine, beyond the step itself. */
+export interface DynamicOutcome {
+  /** Steps the outcome creates when it is recorded as complete. */
+  expansion?: Expansion;
+  /** Set on a batch worker: its batch's budget and failure strategy. */
+  batch?: {
+    /** The batchable step that created it. */
+    batch_of: string;
+    /** Workers of that batch that may be queued at once. */
+    parallelism: number;
+    /** What a permanent failure of this worker does to the rest. */
+    failure_strategy: BatchFailureStrategy;
+  };
+}
+
+/** States that satisfy a dependency (`resolved_manually` is an operator's completion). */
+const SATISFIED = new Set<string>(["complete", "resolved_manually"]);
+
+/**
+ * Checks a decision's or batchable step's successful result and plans what it creates; any other
+ * result passes unchanged. An invalid outcome becomes the non-retryable failure that stands for
+ * it, so the step fails instead of the outcome being dropped.
+ *
+ * @example
+ * ```ts ignore
+ * const { result, expansion } = planDynamic(template, stepTemplate, handlerResult);
+ * ```
+ */
+export function planDynamic(
+  template: TaskTemplate,
+  step: StepTemplate,
+  result: StepResult,
+): { result: StepResult; expansion?: Expansion } {
+  if (!result.success) return { result };
+  if (step.type === "decision") {
+    const read = readDecisionOutcome(template, step, result);
+    if ("failure" in read) return { result: read.failure };
+    return { result, expansion: { kind: "decision", template, requested: read.requested } };
+  }
+  if (step.type === "batchable") {
+    const read = readBatchOutcome(template, step, result);
+    if ("failure" in read) return { result: read.failure };
+    return read.plan ? { result, expansion: { kind: "batch", template, plan: read.plan } } : {
+      result,
+    };
+  }
+  return { result };
+}
+
+/** The batch part of a claimed batch worker's outcome, when it is one. */
+export function batchRole(
+  claim: ClaimedStep,
+  step: StepTemplate | undefined,
+): DynamicOutcome["batch"] {
+  if (!claim.batch_of || !step?.batch_config) return undefined;
+  return {
+    batch_of: claim.batch_of,
+    parallelism: step.batch_config.parallelism,
+    failure_strategy: step.batch_config.failure_strategy,
+  };
+}
+
+/** One recorded outcome, as {@link applyDynamicOutcomes} needs it. */
+export interface DynamicItem {
+  /** The claim it was recorded for. */
+  claim: ClaimedStep;
+  /** The state recorded. */
+  state: StepState;
+  /** Its dynamic part. */
+  dynamic?: DynamicOutcome;
+}
+
+interface NewRow {
+  uuid: string;
+  name: string;
+  position: number;
+  step: StepTemplate;
+  waits: string[];
+  inputs: unknown;
+  batchOf: string | null;
+  templateStep: string | null;
+}
+
+/**
+ * Creates the steps of every complete outcome with an expansion, queues those with nothing to
+ * wait for, grows the tasks' step counts, and releases further batch workers where workers
+ * finished.
+ *
+ * @returns the names of the steps queued, by the step whose outcome queued them
+ */
+export async function applyDynamicOutcomes(
+  tx: Queryable,
+  items: readonly DynamicItem[],
+): Promise<Map<string, string[]>> {
+  const queued = new Map<string, string[]>();
+  const note = (by: string, names: string[]) => {
+    if (names.length > 0) queued.set(by, [...(queued.get(by) ?? []), ...names]);
+  };
+  for (const item of items) {
+    const expansion = item.dynamic?.expansion;
+    if (item.state !== "complete" || !expansion) continue;
+    note(item.claim.step.step_uuid, await expand(tx, item.claim, expansion));
+  }
+  const refills = new Map<string, { item: DynamicItem; parallelism: number }>();
+  for (const item of items) {
+    const batch = item.dynamic?.batch;
+    if (!batch || (item.state !== "complete" && item.state !== "error")) continue;
+    // fail_fast: a worker that failed for good stops its batch; no further worker starts.
+    if (item.state === "error" && batch.failure_strategy === "fail_fast") continue;
+    refills.set(batch.batch_of, { item, parallelism: batch.parallelism });
+  }
+  for (const [batchOf, { item, parallelism }] of refills) {
+    note(item.claim.step.step_uuid, await refillBatches(tx, item.claim, batchOf, parallelism));
+  }
+  return queued;
+}
+
+async function expand(tx: Queryable, claim: ClaimedStep, expansion: Expansion): Promise<string[]> {
+  const taskUuid = claim.task.task_uuid;
+  const existing = await tx.query<
+    { name: string; template_step: string; state: string; batch_of: string | null }
+  >(
+    `SELECT name, coalesce(template_step, name) AS template_step, state,
+            batch_of::text AS batch_of
+       FROM tasker.steps WHERE task_uuid = $1::uuid`,
+    [taskUuid],
+  );
+  const { template } = expansion;
+  const templateNames = new Set(existing.map((row) => row.template_step));
+  const stateOf = new Map(existing.map((row) => [row.name, row.state]));
+  const instances = new Map<string, string[]>();
+  const addInstance = (templateStep: string, name: string) =>
+    instances.set(templateStep, [...(instances.get(templateStep) ?? []), name]);
+  for (const row of existing) {
+    if (row.template_step !== row.name) addInstance(row.template_step, row.name);
+  }
+  const position = new Map(template.steps.map((s, i) => [s.name, i]));
+  const rows: NewRow[] = [];
+  let plain: StepTemplate[];
+  if (expansion.kind === "decision") {
+    plain = decisionCreates(template, claim.step.name, expansion.requested, templateNames);
+  } else {
+    // Replays create nothing: this batchable step has made its workers already.
+    if (existing.some((row) => row.batch_of === claim.step.step_uuid)) return [];
+    const { worker, inputs } = expansion.plan;
+    for (const input of inputs) {
+      const name = batchWorkerName(input);
+      if (stateOf.has(name)) continue;
+      rows.push({
+        uuid: uuidv7(),
+        name,
+        position: position.get(worker.name)!,
+        step: worker,
+        waits: [],
+        inputs: input,
+        batchOf: claim.step.step_uuid,
+        templateStep: worker.name,
+      });
+      addInstance(worker.name, name);
+    }
+    plain = batchCreates(template, worker.name, templateNames);
+  }
+  const creating = new Set(plain.map((s) => s.name));
+  for (const step of plain) {
+    const waits: string[] = [];
+    for (const dependency of step.dependencies) {
+      const made = instances.get(dependency);
+      if (made) {
+        waits.push(...made.filter((n) => !SATISFIED.has(stateOf.get(n) ?? "pending")));
+      } else if (creating.has(dependency)) waits.push(dependency);
+      else if (stateOf.has(dependency) && !SATISFIED.has(stateOf.get(dependency)!)) {
+        waits.push(dependency);
+      } // else: a dependency that was not created (an unrouted branch) is not waited for
+    }
+    rows.push({
+      uuid: uuidv7(),
+      name: step.name,
+      position: position.get(step.name)!,
+      step,
+      waits,
+      inputs: null,
+      batchOf: null,
+      templateStep: null,
+    });
+  }
+  if (rows.length === 0) return [];
+  // Each row's waits travel as a JSON array: unnest cannot take an array of arrays.
+  const inserted = await tx.query<{ step_uuid: string; name: string; state: string }>(
+    `INSERT INTO tasker.steps
+       (step_uuid, task_uuid, name, position, handler_callable, pending_dependencies, state,
+        max_attempts, retryable, template_step, inputs, waits_for, batch_of)
+     SELECT r.step_uuid, $1::uuid, r.name, r.position, r.handler_callable,
+            cardinality(wl.waits), r.state, r.max_attempts, r.retryable, r.template_step,
+            r.inputs, wl.waits, r.batch_of
+       FROM unnest($2::uuid[], $3::text[], $4::int[], $5::text[], $6::text[], $7::int[],
+                   $8::bool[], $9::text[], $10::jsonb[], $11::jsonb[], $12::uuid[])
+         AS r(step_uuid, name, position, handler_callable, state, max_attempts, retryable,
+              template_step, inputs, waits_json, batch_of)
+       CROSS JOIN LATERAL (SELECT coalesce(array_agg(w), '{}'::text[]) AS waits
+                             FROM jsonb_array_elements_text(r.waits_json) w) wl
+     ON CONFLICT (task_uuid, name) DO NOTHING
+     RETURNING step_uuid::text AS step_uuid, name, state`,
+    [
+      taskUuid,
+      rows.map((r) => r.uuid),
+      rows.map((r) => r.name),
+      rows.map((r) => r.position),
+      rows.map((r) => r.step.handler.callable),
+      rows.map((r) => (r.batchOf === null && r.waits.length === 0 ? "enqueued" : "pending")),
+      rows.map((r) => r.step.retry.max_attempts),
+      rows.map((r) => r.step.retry.retryable),
+      rows.map((r) => r.templateStep),
+      rows.map((r) => (r.inputs === null ? null : JSON.stringify(r.inputs))),
+      rows.map((r) => JSON.stringify(r.waits)),
+      rows.map((r) => r.batchOf),
+    ],
+  );
+  await tx.query(
+    `UPDATE tasker.tasks SET step_count = step_count + $2, updated_at = now()
+      WHERE task_uuid = $1::uuid`,
+    [taskUuid, inserted.length],
+  );
+  const ready = inserted.filter((row) => row.state === "enqueued");
+  await send(tx, claim, ready);
+  const names = ready.map((row) => row.name);
+  if (expansion.kind === "batch") {
+    const worker = expansion.plan.worker;
+    names.push(
+      ...await refillBatches(
+        tx,
+        claim,
+        claim.step.step_uuid,
+        worker.batch_config!.parallelism,
+      ),
+    );
+  }
+  return names;
+}
+
+async function send(
+  tx: Queryable,
+  claim: ClaimedStep,
+  steps: readonly { step_uuid: string }[],
+): Promise<void> {
+  if (steps.length === 0) return;
+  await tx.query("SELECT pgmq.send_batch($1::text, $2::jsonb[], clock_timestamp())", [
+    claim.source.queue,
+    steps.map((s) => JSON.stringify({ task_uuid: claim.task.task_uuid, step_uuid: s.step_uuid })),
+  ]);
+}
+
+/**
+ * Queues the next pending workers of batch `batchOf`, so that at most `parallelism` of its
+ * workers are queued, running or waiting for a retry at once (a failing worker keeps its slot
+ * until it completes or fails for good).
+ *
+ * @returns the names of the workers queued
+ */
+export async function refillBatches(
+  tx: Queryable,
+  claim: ClaimedStep,
+  batchOf: string,
+  parallelism: number,
+): Promise<string[]> {
+  const rows = await tx.query<{ step_uuid: string; name: string }>(
+    `WITH busy AS (
+       SELECT count(*)::int AS n FROM tasker.steps
+        WHERE batch_of = $1::uuid AND state IN ('enqueued', 'in_progress', 'waiting_for_retry')
+     ), next AS (
+       SELECT step_uuid FROM tasker.steps
+        WHERE batch_of = $1::uuid AND state = 'pending' AND pending_dependencies = 0
+        ORDER BY position, name
+        LIMIT greatest($2::int - (SELECT n FROM busy), 0)
+     )
+     UPDATE tasker.steps s SET state = 'enqueued', updated_at = now()
+       FROM next WHERE s.step_uuid = next.step_uuid
+     RETURNING s.step_uuid::text AS step_uuid, s.name`,
+    [batchOf, parallelism],
+  );
+  await send(tx, claim, rows);
+  return rows.map((row) => row.name).sort();
+}

@@ -1,0 +1,156 @@
+/**
+ * Migration 7, what operators and the staleness detector need:
+ *
+ * - Tasker's task and step states: tasks may also be `cancelled`, `resolved_manually` or
+ *   `blocked_by_failures`, steps `cancelled`, `resolved_manually` (and Tasker's two
+ *   `enqueued_*_for_orchestration` states, so rows Tasker's tools write are accepted);
+ * - `tasker.transitions`, the history of every state change of a task or step — who, when,
+ *   why. Statement-level triggers write it (one `INSERT … SELECT` per statement, whatever the
+ *   number of rows), so every code path that changes a state is recorded without knowing about
+ *   it; a transaction names its actor, reason and metadata with `set_config('tasker.actor', …,
+ *   true)` (see `transitions.ts`), else the claiming worker (or `engine`) is recorded;
+ * - task identity: `identity_hash` with a unique index, so two identical submissions create one
+ *   task however concurrent they are, plus the strategy and key that produced it;
+ * - `tasker.tasks_dlq`, Tasker's task dead-letter queue: an investigation record per stale task
+ *   (at most one `pending` entry per task), with the reason, a snapshot and its resolution.
+ *
+ * @module
+ */
+
+import type { Migration } from "../durable/migrations.ts";
+
+/** Task states as the constraint allows them (Tasker's terminal ones included). */
+export const TASK_STATES = [
+  "pending",
+  "in_progress",
+  "complete",
+  "error",
+  "cancelled",
+  "resolved_manually",
+  "blocked_by_failures",
+] as const;
+
+/** Step states as the constraint allows them. */
+export const STEP_STATES = [
+  "pending",
+  "enqueued",
+  "in_progress",
+  "enqueued_for_orchestration",
+  "enqueued_as_error_for_orchestration",
+  "waiting_for_retry",
+  "complete",
+  "error",
+  "cancelled",
+  "resolved_manually",
+] as const;
+
+const list = (states: readonly string[]) => states.map((s) => `'${s}'`).join(", ");
+
+/** Actor, reason and metadata of the current transaction, as `transitions.ts` sets them. */
+const SETTINGS = `nullif(current_setting('tasker.actor', true), '') AS actor,
+         nullif(current_setting('tasker.reason', true), '') AS reason,
+         nullif(current_setting('tasker.transition_metadata', true), '')::jsonb AS metadata`;
+
+const STEP_TRIGGER_FUNCTION = `CREATE OR REPLACE FUNCTION tasker.record_step_transitions()
+RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+  INSERT INTO tasker.transitions
+    (task_uuid, step_uuid, step_name, from_state, to_state, actor, reason, metadata)
+  SELECT n.task_uuid, n.step_uuid, n.name, o.state, n.state,
+         coalesce(ctx.actor, n.claimed_by, o.claimed_by, 'engine'), ctx.reason, ctx.metadata
+    FROM new_rows n
+    JOIN old_rows o ON o.step_uuid = n.step_uuid
+   CROSS JOIN (SELECT ${SETTINGS}) ctx
+   WHERE o.state IS DISTINCT FROM n.state;
+  RETURN NULL;
+END
+$fn$`;
+
+const TASK_UPDATE_FUNCTION = `CREATE OR REPLACE FUNCTION tasker.record_task_transitions()
+RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+  INSERT INTO tasker.transitions (task_uuid, from_state, to_state, actor, reason, metadata)
+  SELECT n.task_uuid, o.state, n.state, coalesce(ctx.actor, 'engine'), ctx.reason, ctx.metadata
+    FROM new_rows n
+    JOIN old_rows o ON o.task_uuid = n.task_uuid
+   CROSS JOIN (SELECT ${SETTINGS}) ctx
+   WHERE o.state IS DISTINCT FROM n.state;
+  RETURN NULL;
+END
+$fn$`;
+
+const TASK_INSERT_FUNCTION = `CREATE OR REPLACE FUNCTION tasker.record_task_creation()
+RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+  INSERT INTO tasker.transitions (task_uuid, from_state, to_state, actor, reason, metadata)
+  SELECT n.task_uuid, NULL, n.state, coalesce(ctx.actor, n.initiator, 'submit'),
+         coalesce(ctx.reason, n.reason), ctx.metadata
+    FROM new_rows n
+   CROSS JOIN (SELECT ${SETTINGS}) ctx;
+  RETURN NULL;
+END
+$fn$`;
+
+/** Migration 7: Tasker's states, the transition history, task identity and the task DLQ. */
+export const operationsMigration: Migration = {
+  version: 7,
+  name: "operations_states_identity_dlq",
+  statements: [
+    // The constraints are the inline CHECKs of migration 2, named by PostgreSQL's convention.
+    `ALTER TABLE tasker.tasks DROP CONSTRAINT IF EXISTS tasks_state_check`,
+    `ALTER TABLE tasker.tasks ADD CONSTRAINT tasks_state_check
+  CHECK (state IN (${list(TASK_STATES)}))`,
+    `ALTER TABLE tasker.steps DROP CONSTRAINT IF EXISTS steps_state_check`,
+    `ALTER TABLE tasker.steps ADD CONSTRAINT steps_state_check
+  CHECK (state IN (${list(STEP_STATES)}))`,
+    `ALTER TABLE tasker.tasks ADD COLUMN IF NOT EXISTS identity_hash text`,
+    `ALTER TABLE tasker.tasks ADD COLUMN IF NOT EXISTS identity_strategy text`,
+    `ALTER TABLE tasker.tasks ADD COLUMN IF NOT EXISTS idempotency_key text`,
+    // NULLs are distinct: always_unique tasks (no hash) never conflict.
+    `CREATE UNIQUE INDEX IF NOT EXISTS tasks_identity_hash_idx ON tasker.tasks (identity_hash)`,
+    `CREATE TABLE IF NOT EXISTS tasker.transitions (
+  transition_id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  task_uuid uuid NOT NULL REFERENCES tasker.tasks (task_uuid) ON DELETE CASCADE,
+  step_uuid uuid,
+  step_name text,
+  from_state text,
+  to_state text NOT NULL,
+  actor text NOT NULL,
+  reason text,
+  metadata jsonb,
+  created_at timestamptz NOT NULL DEFAULT clock_timestamp()
+)`,
+    `CREATE INDEX IF NOT EXISTS transitions_task_idx ON tasker.transitions (task_uuid, transition_id)`,
+    STEP_TRIGGER_FUNCTION,
+    TASK_UPDATE_FUNCTION,
+    TASK_INSERT_FUNCTION,
+    `CREATE OR REPLACE TRIGGER tasker_step_transitions AFTER UPDATE ON tasker.steps
+  REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION tasker.record_step_transitions()`,
+    `CREATE OR REPLACE TRIGGER tasker_task_transitions AFTER UPDATE ON tasker.tasks
+  REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION tasker.record_task_transitions()`,
+    `CREATE OR REPLACE TRIGGER tasker_task_creation AFTER INSERT ON tasker.tasks
+  REFERENCING NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION tasker.record_task_creation()`,
+    `CREATE TABLE IF NOT EXISTS tasker.tasks_dlq (
+  dlq_entry_uuid uuid PRIMARY KEY,
+  task_uuid uuid NOT NULL REFERENCES tasker.tasks (task_uuid) ON DELETE CASCADE,
+  original_state text NOT NULL,
+  dlq_reason text NOT NULL CHECK (dlq_reason IN ('staleness_timeout', 'max_retries_exceeded',
+    'dependency_cycle_detected', 'worker_unavailable', 'manual_dlq')),
+  dlq_timestamp timestamptz NOT NULL DEFAULT now(),
+  resolution_status text NOT NULL DEFAULT 'pending' CHECK (resolution_status IN ('pending',
+    'manually_resolved', 'permanently_failed', 'cancelled')),
+  resolution_timestamp timestamptz,
+  resolution_notes text,
+  resolved_by text,
+  task_snapshot jsonb NOT NULL,
+  metadata jsonb NOT NULL DEFAULT '{}'::jsonb
+)`,
+    `CREATE UNIQUE INDEX IF NOT EXISTS tasks_dlq_pending_idx ON tasker.tasks_dlq (task_uuid)
+  WHERE resolution_status = 'pending'`,
+    `CREATE INDEX IF NOT EXISTS tasks_dlq_status_idx ON tasker.tasks_dlq
+  (resolution_status, dlq_timestamp)`,
+  ],
+};

@@ -1,0 +1,393 @@
+/**
+ * Operator actions on tasks and steps (Tasker's `DELETE /v1/tasks/{uuid}` and step `PATCH`
+ * actions), each ONE transaction that locks the task row first — the same lock every outcome
+ * transaction takes — so an action and a worker's outcome for the same task never interleave.
+ * Every state change is recorded in the transition history with the operator's name and reason
+ * (transitions.ts).
+ *
+ * - {@link cancelTask}: every unfinished step becomes `cancelled`, the task `cancelled`. Queued
+ *   steps are never claimed (their messages are dropped when read); a running handler loses its
+ *   claim at its worker's next lease renewal (the renewal requires `in_progress`), so its signal
+ *   is aborted with `ClaimLostError` and its outcome is never recorded.
+ * - {@link resolveTask}: the same, ending `resolved_manually` (also from `error`).
+ * - {@link resetStep}: `error` → `enqueued` (or `pending` while it waits for dependencies) with
+ *   attempts back to 0, as Tasker intends (its code forgets to reset them).
+ * - {@link resolveStep} / {@link completeStep}: the step becomes `resolved_manually` / `complete`
+ *   (with the result given), its dependants are released as if it had succeeded.
+ *
+ * A task in `error` comes back: when an action leaves none of its steps in `error`, it is
+ * `in_progress` again (or `complete` when nothing is left to run). Tasker lists that transition
+ * but its guard refuses it.
+ *
+ * @module
+ */
+
+import type { Database, Queryable } from "../durable/database.ts";
+import { isUuid } from "../events/uuid.ts";
+import type { TemplateRegistry } from "../template/registry.ts";
+import { stepGraph } from "./graph.ts";
+import { stepQueueFor } from "./priority_queues.ts";
+import { ensureQueue } from "./queues.ts";
+import type { StepState, TaskState } from "./step_store.ts";
+import { jsonbProblem } from "./storable.ts";
+import { TaskNotFoundError } from "./task_status.ts";
+import {
+  InvalidTransitionError,
+  setTransitionActor,
+  STEP_ACTION_FROM,
+  type StepAction,
+  StepNotFoundError,
+  TASK_ACTION_FROM,
+  type TaskAction,
+  type TransitionActor,
+} from "./transitions.ts";
+import { TaskerError } from "../errors.ts";
+
+/** What an operator action did. */
+export interface TaskActionResult {
+  /** The task. */
+  task_uuid: string;
+  /** The task's state afterwards. */
+  task_state: TaskState;
+  /** The step acted on, with its new state (step actions only). */
+  step?: { name: string; state: StepState };
+  /** Steps the action cancelled (task actions). */
+  cancelled: string[];
+  /** Steps it queued to run (the reset step, released dependants). */
+  enqueued: string[];
+}
+
+/** Thrown when a value given to `completeStep` cannot be stored as the step's result. */
+export class InvalidManualResultError extends TaskerError {
+  /**
+   * Creates the error naming the step and why its result cannot be stored.
+   *
+   * @param step the step's name
+   * @param problem why `jsonb` refuses it
+   */
+  constructor(step: string, problem: string) {
+    super("E_MANUAL_RESULT_INVALID", `cannot complete step ${step} with that result: ${problem}`);
+  }
+}
+
+interface TaskRow {
+  state: TaskState;
+  namespace: string;
+  name: string;
+  version: string;
+  priority: number;
+}
+
+interface StepRow {
+  step_uuid: string;
+  name: string;
+  template_step: string | null;
+  state: StepState;
+  pending_dependencies: number;
+}
+
+/** Steps in these states are finished: a cancel leaves them as they are. */
+const FINISHED_STEPS = ["complete", "cancelled", "resolved_manually"];
+
+/**
+ * Cancels a task: its unfinished steps never run (running handlers are aborted at their next
+ * lease renewal) and it ends `cancelled`.
+ *
+ * @throws {TaskNotFoundError} for an unknown task
+ * @throws {InvalidTransitionError} when the task is already finished
+ *
+ * @example
+ * ```ts ignore
+ * await cancelTask(db, taskUuid, { by: "ops@example.com", reason: "duplicate order" });
+ * ```
+ */
+export function cancelTask(
+  db: Database,
+  taskUuid: string,
+  actor: TransitionActor,
+): Promise<TaskActionResult> {
+  return endTask(db, taskUuid, actor, "cancel", "cancelled");
+}
+
+/**
+ * Settles a task by hand: like {@link cancelTask}, but it ends `resolved_manually`, and a task in
+ * `error` may be resolved too.
+ *
+ * @throws {TaskNotFoundError} for an unknown task
+ * @throws {InvalidTransitionError} when the task is complete, cancelled or already resolved
+ */
+export function resolveTask(
+  db: Database,
+  taskUuid: string,
+  actor: TransitionActor,
+): Promise<TaskActionResult> {
+  return endTask(db, taskUuid, actor, "resolve_manually", "resolved_manually");
+}
+
+async function endTask(
+  db: Database,
+  taskUuid: string,
+  actor: TransitionActor,
+  action: TaskAction,
+  end: TaskState,
+): Promise<TaskActionResult> {
+  checkActor(actor);
+  return await db.transaction(async (tx) => {
+    await setTransitionActor(tx, actor);
+    const task = await lockTask(tx, taskUuid);
+    const allowed = TASK_ACTION_FROM[action];
+    if (!allowed.includes(task.state)) {
+      throw new InvalidTransitionError("task", taskUuid, action, task.state, allowed);
+    }
+    const cancelled = await tx.query<{ name: string }>(
+      `UPDATE tasker.steps
+          SET state = 'cancelled', claim_expires_at = NULL, next_attempt_at = NULL,
+              completed_at = now(), updated_at = now()
+        WHERE task_uuid = $1::uuid AND state <> ALL($2::text[])
+        RETURNING name`,
+      [taskUuid, FINISHED_STEPS],
+    );
+    await tx.query(
+      `UPDATE tasker.tasks SET state = $2, completed_at = now(), updated_at = now()
+        WHERE task_uuid = $1::uuid`,
+      [taskUuid, end],
+    );
+    return { task_uuid: taskUuid, task_state: end, cancelled: names(cancelled), enqueued: [] };
+  });
+}
+
+/**
+ * Retries a failed step afresh: `error` → `enqueued` (or `pending` while it waits for
+ * dependencies), attempts back to 0. When no other step is in error, its task (even one in
+ * `error`) is `in_progress` again.
+ *
+ * @param step the step's name or UUID
+ * @throws {TaskNotFoundError} for an unknown task
+ * @throws {StepNotFoundError} for a step the task does not have
+ * @throws {InvalidTransitionError} when the step is not in `error` or the task is finished
+ *
+ * @example
+ * ```ts ignore
+ * await resetStep(db, taskUuid, "charge_card", { by: "ops", reason: "gateway fixed" });
+ * ```
+ */
+export function resetStep(
+  db: Database,
+  taskUuid: string,
+  step: string,
+  actor: TransitionActor,
+): Promise<TaskActionResult> {
+  return stepAction(db, taskUuid, step, actor, "reset_for_retry", async (tx, task, row) => {
+    const [updated] = await tx.query<{ state: StepState }>(
+      `UPDATE tasker.steps
+          SET state = CASE WHEN pending_dependencies <= 0 THEN 'enqueued' ELSE 'pending' END,
+              attempts = 0, next_attempt_at = NULL, completed_at = NULL, started_at = NULL,
+              claimed_by = NULL, claim_expires_at = NULL, foreign_since = NULL, updated_at = now()
+        WHERE step_uuid = $1::uuid
+        RETURNING state`,
+      [row.step_uuid],
+    );
+    const state = updated!.state;
+    if (state === "enqueued") await sendSteps(tx, task, taskUuid, [row.step_uuid]);
+    return { state, enqueued: state === "enqueued" ? [row.name] : [] };
+  });
+}
+
+/**
+ * Marks a step `resolved_manually`: it does not run (a running handler is aborted at its next
+ * lease renewal) and its dependants proceed, seeing no result for it.
+ *
+ * @param templates where the task's template is found (for the step's dependants)
+ * @param step the step's name or UUID
+ * @throws {TaskNotFoundError} for an unknown task
+ * @throws {StepNotFoundError} for a step the task does not have
+ * @throws {InvalidTransitionError} when the step is complete, cancelled or resolved, or the task
+ *   is finished
+ */
+export function resolveStep(
+  db: Database,
+  templates: TemplateRegistry,
+  taskUuid: string,
+  step: string,
+  actor: TransitionActor,
+): Promise<TaskActionResult> {
+  return settleStep(db, templates, taskUuid, step, actor, "resolve_manually", undefined);
+}
+
+/**
+ * Completes a step by hand with `result`: it does not run (a running handler is aborted at its
+ * next lease renewal), and its dependants proceed, seeing `result` as its result.
+ *
+ * @param templates where the task's template is found (for the step's dependants)
+ * @param step the step's name or UUID
+ * @param result the step's result (any JSON value)
+ * @throws {TaskNotFoundError} for an unknown task
+ * @throws {StepNotFoundError} for a step the task does not have
+ * @throws {InvalidManualResultError} when `result` cannot be stored as JSON
+ * @throws {InvalidTransitionError} when the step is complete, cancelled or resolved, or the task
+ *   is finished
+ */
+export async function completeStep(
+  db: Database,
+  templates: TemplateRegistry,
+  taskUuid: string,
+  step: string,
+  result: unknown,
+  actor: TransitionActor,
+): Promise<TaskActionResult> {
+  const problem = result === undefined
+    ? { path: "result", reason: "undefined (give null for no result)" }
+    : jsonbProblem(result, "result");
+  if (problem) throw new InvalidManualResultError(step, `${problem.path} holds ${problem.reason}`);
+  return await settleStep(db, templates, taskUuid, step, actor, "complete_manually", result);
+}
+
+function settleStep(
+  db: Database,
+  templates: TemplateRegistry,
+  taskUuid: string,
+  step: string,
+  actor: TransitionActor,
+  action: "resolve_manually" | "complete_manually",
+  result: unknown,
+): Promise<TaskActionResult> {
+  const state: StepState = action === "complete_manually" ? "complete" : "resolved_manually";
+  return stepAction(db, taskUuid, step, actor, action, async (tx, task, row) => {
+    await tx.query(
+      `UPDATE tasker.steps
+          SET state = $2, result = $3::jsonb, next_attempt_at = NULL, completed_at = now(),
+              claimed_by = NULL, claim_expires_at = NULL, updated_at = now()
+        WHERE step_uuid = $1::uuid`,
+      [row.step_uuid, state, state === "complete" ? JSON.stringify(result) : null],
+    );
+    const template = templates.get(task.namespace, task.name, task.version);
+    const successors = template
+      ? stepGraph(template).successors.get(row.template_step ?? row.name) ?? []
+      : [];
+    const released = await tx.query<{ step_uuid: string; name: string; state: StepState }>(
+      `UPDATE tasker.steps s
+          SET pending_dependencies = s.pending_dependencies - 1,
+              state = CASE WHEN s.pending_dependencies <= 1 THEN 'enqueued' ELSE s.state END,
+              updated_at = now()
+        WHERE s.task_uuid = $1::uuid AND s.state = 'pending'
+          AND ((s.waits_for IS NULL AND s.name = ANY($2::text[])) OR $3 = ANY(s.waits_for))
+        RETURNING s.step_uuid::text AS step_uuid, s.name, s.state`,
+      [taskUuid, successors, row.name],
+    );
+    const ready = released.filter((r) => r.state === "enqueued");
+    await sendSteps(tx, task, taskUuid, ready.map((r) => r.step_uuid));
+    return { state, enqueued: names(ready) };
+  });
+}
+
+async function stepAction(
+  db: Database,
+  taskUuid: string,
+  step: string,
+  actor: TransitionActor,
+  action: StepAction,
+  apply: (
+    tx: Queryable,
+    task: TaskRow,
+    row: StepRow,
+  ) => Promise<{ state: StepState; enqueued: string[] }>,
+): Promise<TaskActionResult> {
+  checkActor(actor);
+  return await db.transaction(async (tx) => {
+    await setTransitionActor(tx, actor);
+    const task = await lockTask(tx, taskUuid);
+    const open: readonly TaskState[] = ["pending", "in_progress", "error"];
+    if (!open.includes(task.state)) {
+      throw new InvalidTransitionError("task", taskUuid, action, task.state, open);
+    }
+    const [row] = await tx.query<StepRow>(
+      `SELECT step_uuid::text AS step_uuid, name, template_step, state, pending_dependencies
+         FROM tasker.steps
+        WHERE task_uuid = $1::uuid AND (name = $2 OR step_uuid::text = lower($2))
+        FOR UPDATE`,
+      [taskUuid, step],
+    );
+    if (!row) throw new StepNotFoundError(taskUuid, step);
+    const allowed = STEP_ACTION_FROM[action];
+    if (!allowed.includes(row.state)) {
+      throw new InvalidTransitionError("step", row.name, action, row.state, allowed);
+    }
+    const done = await apply(tx, task, row);
+    const taskState = await reconcileTask(tx, taskUuid);
+    return {
+      task_uuid: taskUuid,
+      task_state: taskState,
+      step: { name: row.name, state: done.state },
+      cancelled: [],
+      enqueued: done.enqueued,
+    };
+  });
+}
+
+/**
+ * After a step action: recount the task's finished steps; a task with every step complete or
+ * resolved is `complete`, a task in `error` with no step left in error is `in_progress` again.
+ */
+async function reconcileTask(tx: Queryable, taskUuid: string): Promise<TaskState> {
+  const [row] = await tx.query<{ state: TaskState }>(
+    `WITH counts AS (
+       SELECT count(*) FILTER (WHERE state IN ('complete', 'resolved_manually'))::int AS done,
+              count(*) FILTER (WHERE state = 'error')::int AS failed
+         FROM tasker.steps WHERE task_uuid = $1::uuid
+     )
+     UPDATE tasker.tasks t
+        SET steps_complete = c.done,
+            state = CASE WHEN c.failed = 0 AND c.done >= t.step_count THEN 'complete'
+                         WHEN t.state = 'error' AND c.failed = 0 THEN 'in_progress'
+                         ELSE t.state END,
+            completed_at = CASE WHEN c.failed = 0 AND c.done >= t.step_count THEN now()
+                                WHEN t.state = 'error' AND c.failed = 0 THEN NULL
+                                ELSE t.completed_at END,
+            updated_at = now()
+       FROM counts c
+      WHERE t.task_uuid = $1::uuid
+      RETURNING t.state`,
+    [taskUuid],
+  );
+  return row!.state;
+}
+
+async function lockTask(tx: Queryable, taskUuid: string): Promise<TaskRow> {
+  if (!isUuid(taskUuid)) throw new TaskNotFoundError(taskUuid);
+  const [task] = await tx.query<TaskRow>(
+    `SELECT state, namespace, name, version, priority FROM tasker.tasks
+      WHERE task_uuid = $1::uuid FOR UPDATE`,
+    [taskUuid],
+  );
+  if (!task) throw new TaskNotFoundError(taskUuid);
+  return task;
+}
+
+/** Queues steps of the task in the queue of its priority band. */
+async function sendSteps(
+  tx: Queryable,
+  task: TaskRow,
+  taskUuid: string,
+  stepUuids: readonly string[],
+): Promise<void> {
+  if (stepUuids.length === 0) return;
+  const queue = stepQueueFor(task.namespace, task.priority);
+  await ensureQueue(tx, queue);
+  await tx.query("SELECT pgmq.send_batch($1::text, $2::jsonb[], clock_timestamp())", [
+    queue,
+    stepUuids.map((step_uuid) => JSON.stringify({ task_uuid: taskUuid, step_uuid })),
+  ]);
+}
+
+function checkActor(actor: TransitionActor): void {
+  if (typeof actor?.by !== "string" || actor.by.trim() === "") {
+    throw new TaskerError(
+      "E_ACTOR_REQUIRED",
+      "an operator action needs `by` (who does it), a non-empty string",
+    );
+  }
+}
+
+function names(rows: readonly { name: string }[]): string[] {
+  return rows.map((r) => r.name).sort();
+}

@@ -1,0 +1,87 @@
+import assert from "node:assert/strict";
+import { ActorSystem } from "../../src/actors/system.ts";
+import { ActorConfigError } from "../../src/actors/errors.ts";
+import { workerActorFactory } from "../../src/actors/worker_actor.ts";
+import type { EchoMessage } from "../fixtures/isolated_echo_host.ts";
+import { waitFor } from "./_helpers.ts";
+
+const HOST = new URL("../fixtures/isolated_echo_host.ts", import.meta.url);
+
+function lines(log: string): number[] {
+  return Deno.readTextFileSync(log).split("\n").filter((line) => line !== "").map(Number);
+}
+
+Deno.test("worker actor: a one_for_all sibling crash stops the Worker under its shutdown policy and restarts it", async () => {
+  const log = Deno.makeTempFileSync({ prefix: "worker-actor-" });
+  try {
+    await using system = new ActorSystem({
+      supervisor: { backoff: { minMs: 1, maxMs: 2 } },
+    });
+    const group = system.spawnSupervisor("pair", { strategy: "one_for_all", intensity: 5 });
+    const isolated = group.spawn<EchoMessage>({
+      name: "echo",
+      factory: workerActorFactory<EchoMessage>("echo", { host: HOST, batchSize: 4 }),
+      shutdown: 2000,
+    });
+    const crasher = group.spawn<string>({
+      name: "crasher",
+      factory: () => ({
+        receive(message) {
+          if (message === "crash") throw new Error("boom");
+        },
+      }),
+    });
+    for (let n = 1; n <= 10; n++) isolated.tell({ log, n });
+    await waitFor(() => isolated.stats().processed === 10, "10 echoed", 20_000);
+    crasher.tell("crash");
+    await waitFor(() => isolated.stats().restarts === 1, "the sibling restart", 20_000);
+    for (let n = 11; n <= 15; n++) isolated.tell({ log, n });
+    await waitFor(() => isolated.stats().processed === 15, "15 echoed", 20_000);
+    assert.deepEqual(lines(log), Array.from({ length: 15 }, (_, i) => i + 1));
+    assert.equal(isolated.stats().failed, 0, "a sibling's restart is no crash of its own");
+  } finally {
+    Deno.removeSync(log);
+  }
+});
+
+Deno.test("worker actor: batches of batchSize keep order, and a kill mid-batch requeues the rest in order", async () => {
+  const log = Deno.makeTempFileSync({ prefix: "worker-actor-" });
+  try {
+    const dead: number[] = [];
+    await using system = new ActorSystem({
+      supervisor: { intensity: 5, backoff: { minMs: 1, maxMs: 2 } },
+    });
+    const ref = system.spawn<EchoMessage>({
+      name: "echo",
+      factory: workerActorFactory<EchoMessage>("echo", { host: HOST, batchSize: 3 }),
+      messageTimeoutMs: 200,
+      shutdown: "brutal_kill",
+      onDeadLetter: (letter) => dead.push(letter.message.n),
+    });
+    for (let n = 1; n <= 12; n++) ref.tell({ log, n, hang: n === 5 });
+    await waitFor(() => ref.stats().processed === 11, "11 echoed", 20_000);
+    assert.deepEqual(lines(log), [1, 2, 3, 4, 6, 7, 8, 9, 10, 11, 12]);
+    assert.deepEqual(dead, [5]);
+    assert.equal(ref.stats().failed, 1);
+  } finally {
+    Deno.removeSync(log);
+  }
+});
+
+Deno.test("worker actor: invalid options are typed errors naming the actor and field", () => {
+  const cases: [() => unknown, RegExp][] = [
+    [
+      () => workerActorFactory("a", { host: "./relative.ts" }),
+      /entry of actor "a" must be an absolute URL/,
+    ],
+    [() => workerActorFactory("b", { host: HOST, batchSize: 0 }), /batchSize of actor "b"/],
+    [() => workerActorFactory("c", { host: HOST, heartbeatMs: -1 }), /heartbeatMs of actor "c"/],
+  ];
+  for (const [attempt, message] of cases) {
+    assert.throws(attempt, (error: unknown) => {
+      assert.ok(error instanceof ActorConfigError);
+      assert.match(error.message, message);
+      return true;
+    });
+  }
+});

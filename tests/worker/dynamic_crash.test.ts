@@ -1,0 +1,99 @@
+// Crash safety of dynamic steps on a real PostgreSQL server (DATABASE_URL): a worker process
+// SIGKILLed right after a decision's outcome committed, before any branch it created was claimed,
+// loses nothing — the branches and the convergence were created, and their first steps queued,
+// in the transaction that recorded the outcome, so a fresh worker finishes the task.
+import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
+import { openPostgres } from "../../src/durable/postgres.ts";
+import { migrate } from "../../src/durable/migrations.ts";
+import { TemplateRegistry } from "../../src/template/registry.ts";
+import { HandlerRegistry } from "../../src/worker/handler_registry.ts";
+import { submitTask } from "../../src/worker/submit.ts";
+import { Tasker, taskerMigrations } from "../../src/worker/tasker.ts";
+import { registerApproval } from "../fixtures/dynamic_handlers.ts";
+import { postgresUrl, uniqueName } from "../_db.ts";
+
+const repo = fileURLToPath(new URL("../../", import.meta.url));
+const url = postgresUrl();
+
+Deno.test({
+  name:
+    "SIGKILL between a decision's commit and its branches' first claim loses nothing [postgres]",
+  ignore: url === undefined,
+  async fn() {
+    const db = await openPostgres({ url: url!, poolSize: 2 });
+    const namespace = uniqueName("crash");
+    const dir = await Deno.makeTempDir({ prefix: "tasker-crash-" });
+    try {
+      const text = await Deno.readTextFile(
+        `${repo}tests/fixtures/tasker_core_templates/tests/fixtures/task_templates/rust/conditional_approval_rust.yaml`,
+      );
+      await Deno.writeTextFile(
+        `${dir}/approval.yaml`,
+        text.replace(/^namespace_name: .*$/m, `namespace_name: ${namespace}`),
+      );
+      const templates = await TemplateRegistry.fromDir(dir);
+      await migrate(db, taskerMigrations);
+      const task = await submitTask(db, templates, {
+        namespace,
+        name: "approval_routing",
+        context: { amount: 10000, requester: "a" },
+      });
+      const child = new Deno.Command("deno", {
+        args: [
+          "run",
+          "--allow-read",
+          "--allow-env",
+          "--allow-net",
+          "--allow-write",
+          `${repo}tests/fixtures/decision_kill_child.ts`,
+        ],
+        env: { DATABASE_URL: url!, TASKER_TEST_TEMPLATES: dir },
+        stdout: "null",
+        stderr: "piped",
+      }).spawn();
+      const { code, signal } = await child.output();
+      assert.notEqual(code, 0);
+      assert.equal(signal, "SIGKILL", "the worker killed itself after the decision's commit");
+
+      // What the dead worker left: the decision complete, its branches and the convergence
+      // created, the branches queued and never claimed.
+      const rows = await db.query<{ name: string; state: string; attempts: number }>(
+        "SELECT name, state, attempts FROM tasker.steps WHERE task_uuid = $1::uuid ORDER BY name",
+        [task.task_uuid],
+      );
+      assert.deepEqual(rows, [
+        { name: "finalize_approval", state: "pending", attempts: 0 },
+        { name: "finance_review", state: "enqueued", attempts: 0 },
+        { name: "manager_approval", state: "enqueued", attempts: 0 },
+        { name: "routing_decision", state: "complete", attempts: 1 },
+        { name: "validate_request", state: "complete", attempts: 1 },
+      ]);
+      const [counts] = await db.query<{ step_count: number; queued: number }>(
+        `SELECT t.step_count, (SELECT count(*)::int FROM pgmq."q_worker_${namespace}_queue") AS queued
+           FROM tasker.tasks t WHERE t.task_uuid = $1::uuid`,
+        [task.task_uuid],
+      );
+      assert.deepEqual(counts, { step_count: 5, queued: 2 });
+
+      const handlers = new HandlerRegistry();
+      registerApproval(handlers, templates.list()[0]!);
+      await using tasker = await Tasker.open({
+        templates,
+        handlers,
+        database: db,
+        pollIntervalMs: 10,
+      });
+      const done = await tasker.waitFor(task.task_uuid, { timeoutMs: 30_000 });
+      assert.equal(done.status, "complete");
+      assert.deepEqual(
+        (done.steps.finalize_approval!.result as { approval_chain: string[] }).approval_chain,
+        ["finance", "manager"],
+      );
+      for (const step of Object.values(done.steps)) assert.equal(step.attempts, 1);
+    } finally {
+      await db.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
