@@ -171,6 +171,25 @@ export {
   type TransitionActor,
 } from "./src/worker/mod.ts";
 
+// Finding tasks, schedules and retention.
+export {
+  type CatchUpPolicy,
+  CronSyntaxError,
+  type EventDetail,
+  type Pagination,
+  type PurgeOptions,
+  type PurgeReport,
+  type ScheduleDefinition,
+  ScheduleError,
+  type ScheduleInfo,
+  type StepDetail,
+  type TaskDetail,
+  type TaskPage,
+  type TaskQuery,
+  TaskQueryError,
+  type TaskSummary,
+} from "./src/worker/mod.ts";
+
 // Domain events and custom publishers.
 export {
   buildDomainEvent,
@@ -367,6 +386,7 @@ export type {
   SystemDependencies,
   TaskEventCatalogueEntry,
   TemplateMetadata,
+  TemplateSchedule,
 } from "./src/template/mod.ts";
 export type {
   ClaimedStep,

@@ -46,14 +46,22 @@ Deno.test("tasker tasks: list, show, cancel, retry, purge; status by correlation
 
   const status = await tasker(["status", delayed.correlation_id]);
   assert.equal(status.code, 0, status.text);
-  assert.match(status.stdout, new RegExp(`^task ${delayed.task_uuid} linear_workflow/mathematical_sequence@1\\.0\\.0: in_progress`));
+  assert.match(
+    status.stdout,
+    new RegExp(
+      `^task ${delayed.task_uuid} linear_workflow/mathematical_sequence@1\\.0\\.0: in_progress`,
+    ),
+  );
   assert.match(status.stdout, /delayed: its first steps run at \d{4}-/);
 
   const list = await tasker(["tasks", "list", "--since", "1h", "--json"]);
   assert.equal(list.code, 0, list.text);
   const page = JSON.parse(list.stdout);
   assert.equal(page.pagination.total_count, 2);
-  assert.deepEqual(page.tasks.map((t: { task_uuid: string }) => t.task_uuid), [delayed.task_uuid, failedUuid]);
+  assert.deepEqual(page.tasks.map((t: { task_uuid: string }) => t.task_uuid), [
+    delayed.task_uuid,
+    failedUuid,
+  ]);
   const errors = await tasker(["tasks", "list", "--state", "error"]);
   assert.equal(errors.code, 0, errors.text);
   assert.match(errors.stdout, new RegExp(`^${failedUuid}  error`, "m"));
@@ -129,26 +137,51 @@ Deno.test("tasker tasks/steps/submit: bad command lines exit 2 with one line", a
     [["tasks"], /^tasker tasks: missing subcommand \(expected list, show/],
     [["tasks", "frobnicate"], /unknown subcommand "frobnicate"/],
     [["tasks", "list", "extra"], /unexpected argument "extra"/],
-    [["tasks", "list", "--since", "yesterday"], /--since must be a duration back from now .* got "yesterday"/],
+    [
+      ["tasks", "list", "--since", "yesterday"],
+      /--since must be a duration back from now .* got "yesterday"/,
+    ],
     [["tasks", "list", "--per-page", "0"], /--per-page must be at least 1/],
     [["tasks", "list", "--per-page", "101"], /--per-page must be at most 100/],
     [["tasks", "list", "--state", "exploded"], /--state: unknown task state "exploded"/],
     [["tasks", "list", "--state", ","], /--state needs at least one value/],
-    [["tasks", "list", "--correlation-id", "abc"], /--correlation-id: correlation_id must be a UUID/],
+    [
+      ["tasks", "list", "--correlation-id", "abc"],
+      /--correlation-id: correlation_id must be a UUID/,
+    ],
     [["tasks", "show"], /show needs a task UUID or a correlation id/],
     [["tasks", "cancel"], /cancel needs a task UUID/],
     [["tasks", "cancel", uuid, "--by", " "], /--by must name who acts/],
     [["tasks", "purge"], /purge needs --older-than AGE/],
-    [["tasks", "purge", "--older-than", "30 days"], /--older-than must be an age such as 12h, 30d or 2w, got "30 days"/],
-    [["tasks", "purge", "--older-than", "30d", "--batch-size", "0"], /--batch-size must be at least 1/],
+    [
+      ["tasks", "purge", "--older-than", "30 days"],
+      /--older-than must be an age such as 12h, 30d or 2w, got "30 days"/,
+    ],
+    [
+      ["tasks", "purge", "--older-than", "30d", "--batch-size", "0"],
+      /--batch-size must be at least 1/,
+    ],
     [["steps"], /missing subcommand \(expected retry, resolve or complete\)/],
     [["steps", "retry", uuid], /steps retry needs a task UUID and a step name/],
     [["steps", "complete", uuid, "a"], /steps complete needs --result JSON/],
     [["steps", "complete", uuid, "a", "--result", "{bad"], /--result is not valid JSON/],
     [["steps", "resolve", uuid, "a", "--result", "1"], /--result is only for steps complete/],
-    [["submit", "linear_workflow/mathematical_sequence", "--delay", "soon"], /--delay must be an age such as 90s/],
-    [["submit", "linear_workflow/mathematical_sequence", "--run-at", "noon"], /--run-at must be an ISO 8601 time/],
-    [["submit", "linear_workflow/mathematical_sequence", "--delay", "1h", "--run-at", "2030-01-01T00:00:00Z"], /give --delay or --run-at, not both/],
+    [
+      ["submit", "linear_workflow/mathematical_sequence", "--delay", "soon"],
+      /--delay must be an age such as 90s/,
+    ],
+    [
+      ["submit", "linear_workflow/mathematical_sequence", "--run-at", "noon"],
+      /--run-at must be an ISO 8601 time/,
+    ],
+    [[
+      "submit",
+      "linear_workflow/mathematical_sequence",
+      "--delay",
+      "1h",
+      "--run-at",
+      "2030-01-01T00:00:00Z",
+    ], /give --delay or --run-at, not both/],
     [["worker", "--purge-older-than", "forever"], /--purge-older-than must be an age/],
   ];
   for (const [args, message] of cases) {
@@ -179,17 +212,38 @@ Deno.test("tasker --help and the README's table name every flag of tasks, steps 
     assert.ok(known, result.text);
     for (const flag of known.split(", ")) flags.add(flag);
   }
-  for (const expected of ["--since", "--older-than", "--result", "--delay", "--purge-older-than", "--per-page"]) {
+  for (
+    const expected of [
+      "--since",
+      "--older-than",
+      "--result",
+      "--delay",
+      "--purge-older-than",
+      "--per-page",
+    ]
+  ) {
     assert.ok(flags.has(expected), expected);
   }
   const help = (await runCli(["--help"])).stdout;
   const readme = await Deno.readTextFile(fileURLToPath(new URL("../README.md", import.meta.url)));
-  const section = readme.slice(readme.indexOf("## Command line"), readme.indexOf("## Environment variables"));
+  const section = readme.slice(
+    readme.indexOf("## Command line"),
+    readme.indexOf("## Environment variables"),
+  );
   for (const flag of flags) {
     assert.match(help, new RegExp(`${flag}\\b`), `${flag} in --help`);
     assert.ok(section.includes(`\`${flag}`), `${flag} in the README's command-line section`);
   }
-  for (const command of ["tasks list", "tasks show", "tasks cancel", "tasks purge", "steps retry", "schedules"]) {
+  for (
+    const command of [
+      "tasks list",
+      "tasks show",
+      "tasks cancel",
+      "tasks purge",
+      "steps retry",
+      "schedules",
+    ]
+  ) {
     assert.ok(help.includes(command), `${command} in --help`);
   }
 });

@@ -49,6 +49,13 @@ const IDLE_NAMESPACES = [1, 50] as const;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Set by Ctrl-C: no new measurement starts, the databases are dropped. */
+let interrupted = false;
+
+function checkInterrupted(): void {
+  if (interrupted) throw new Error("peers: interrupted");
+}
+
 function databaseUrl(base: string, name: string): string {
   const url = new URL(base);
   url.pathname = `/${name}`;
@@ -73,6 +80,7 @@ async function child(
   args: Record<string, unknown>,
   timeoutMs: number,
 ): Promise<PeerProcess> {
+  checkInterrupted();
   const process = new PeerProcess(arena.key, role, args, arena.url);
   await process.finished(timeoutMs);
   return process;
@@ -100,6 +108,7 @@ async function throughput(
         break;
       }
       worker.assertRunning();
+      checkInterrupted();
       if (performance.now() > deadline) throw new Error(`${arena.key}: run not done in 300 s`);
       await sleep(POLL_MS);
     }
@@ -114,6 +123,7 @@ async function throughput(
 
 /** Latency samples of one workflow submitted by another process to an idle worker. */
 async function latency(arena: Arena, samples: number): Promise<number[]> {
+  checkInterrupted();
   await clean(arena);
   const worker = new PeerProcess(
     arena.key,
@@ -153,6 +163,7 @@ async function idleCost(
   idleQueues: number,
   seconds: number,
 ): Promise<number> {
+  checkInterrupted();
   await clean(arena);
   const worker = new PeerProcess(arena.key, "worker", { concurrency: 10, idleQueues }, arena.url);
   try {
@@ -222,6 +233,9 @@ export async function run(options: PeersOptions = {}): Promise<PeerResults | und
   const tag = crypto.randomUUID().slice(0, 8);
   const arenas: Arena[] = [];
   const created: string[] = [];
+  // Ctrl-C also stops the children (same process group); the driver stays to drop its databases.
+  const onInterrupt = () => interrupted = true;
+  Deno.addSignalListener("SIGINT", onInterrupt);
   try {
     for (const key of options.only ?? CONTENDERS) {
       const name = `peers_${tag}_${key}`;
@@ -256,8 +270,10 @@ export async function run(options: PeersOptions = {}): Promise<PeerResults | und
       }
     }
   } finally {
+    Deno.removeSignalListener("SIGINT", onInterrupt);
     for (const arena of arenas) await arena.db.close();
     for (const name of created) await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    if (interrupted) console.error(`interrupted; dropped ${created.join(", ")}`);
   }
   results.loadAfter = await loadAverage(base);
   console.log(formatPeers(results));

@@ -62,15 +62,15 @@ function detect(): WorkerOptionsFlagState {
       ? { available: true, why: "it is on the command line" }
       : { available: false, why: "it is not on the command line" };
   }
-  if (
-    granted({ name: "env", variable: WORKER_OPTIONS_ENV }) && readEnv(WORKER_OPTIONS_ENV) === "1"
-  ) {
+  const readable = granted({ name: "env", variable: WORKER_OPTIONS_ENV });
+  if (readable && readEnv(WORKER_OPTIONS_ENV) === "1") {
     return { available: true, why: `${WORKER_OPTIONS_ENV}=1 declares it` };
   }
   return {
     available: false,
     why: `it is not declared: Deno cannot show its flags without --allow-all, so a process ` +
-      `started with it says so with ${WORKER_OPTIONS_ENV}=1`,
+      `started with it says so with ${WORKER_OPTIONS_ENV}=1` +
+      (readable ? "" : ` (readable with --allow-env=${WORKER_OPTIONS_ENV})`),
   };
 }
 

@@ -21,7 +21,9 @@ export async function schedulesCommand(args: string[]): Promise<number> {
   const scheduler = new Scheduler({ db, templates, workerId: "cli" });
   scheduler.addTemplateSchedules();
   const schedules = scheduler.list();
-  const rows = await db.query<{ schedule_name: string; last: Date | string; task_uuid: string | null }>(
+  const rows = await db.query<
+    { schedule_name: string; last: Date | string; task_uuid: string | null }
+  >(
     `SELECT DISTINCT ON (schedule_name) schedule_name, fire_time AS last, task_uuid::text AS task_uuid
        FROM tasker.schedule_fires WHERE schedule_name = ANY($1::text[])
       ORDER BY schedule_name, fire_time DESC`,

@@ -18,7 +18,9 @@ export async function stepsCommand(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
   if (sub !== "retry" && sub !== "resolve" && sub !== "complete") {
     throw new UsageError(
-      `${sub === undefined ? "missing subcommand" : `unknown subcommand ${JSON.stringify(sub)}`} (expected retry, resolve or complete)`,
+      `${
+        sub === undefined ? "missing subcommand" : `unknown subcommand ${JSON.stringify(sub)}`
+      } (expected retry, resolve or complete)`,
     );
   }
   const valueFlags = sub === "retry" ? ["by", "reason"] : ["by", "reason", "templates", "result"];
@@ -29,7 +31,9 @@ export async function stepsCommand(args: string[]): Promise<number> {
   let result: unknown;
   if (sub === "complete") {
     const raw = parsed.values.result;
-    if (raw === undefined) throw new UsageError("steps complete needs --result JSON (null for none)");
+    if (raw === undefined) {
+      throw new UsageError("steps complete needs --result JSON (null for none)");
+    }
     try {
       result = JSON.parse(raw);
     } catch (error) {

@@ -9,7 +9,7 @@ import { submitTask } from "../worker/submit.ts";
 import { type TaskStatus, taskStatus } from "../worker/task_status.ts";
 import { Tasker } from "../worker/tasker.ts";
 import { parseDuration, resolveTaskRef, taskDetail } from "../worker/task_queries.ts";
-import { intFlag, type ParsedArgs, parseArgs, positionals, UsageError } from "./args.ts";
+import { intFlag, parseArgs, type ParsedArgs, positionals, UsageError } from "./args.ts";
 import {
   loadHandlersModule,
   openCliDatabase,
@@ -67,6 +67,8 @@ export async function runCommand(args: string[]): Promise<number> {
   const tasker = await Tasker.open({
     templates: paths.templates,
     startWorker: false,
+    // One task, not a long-running worker: the templates' schedules are not fired.
+    runSchedules: false,
     namespaces: [ref.namespace],
     pollIntervalMs: 20,
   });
@@ -144,13 +146,19 @@ function delayFlags(parsed: ParsedArgs): { delay_ms?: number; run_at?: string } 
   if (delay !== undefined) {
     const ms = parseDuration(delay);
     if (ms === undefined) {
-      throw new UsageError(`--delay must be an age such as 90s, 15m or 2h, got ${JSON.stringify(delay)}`);
+      throw new UsageError(
+        `--delay must be an age such as 90s, 15m or 2h, got ${JSON.stringify(delay)}`,
+      );
     }
     return { delay_ms: ms };
   }
   if (runAt !== undefined) {
     if (!/^\d{4}-\d{2}-\d{2}T/.test(runAt) || Number.isNaN(Date.parse(runAt))) {
-      throw new UsageError(`--run-at must be an ISO 8601 time such as 2026-12-01T09:00:00Z, got ${JSON.stringify(runAt)}`);
+      throw new UsageError(
+        `--run-at must be an ISO 8601 time such as 2026-12-01T09:00:00Z, got ${
+          JSON.stringify(runAt)
+        }`,
+      );
     }
     return { run_at: runAt };
   }

@@ -8,6 +8,7 @@
 import { purgeFinishedTasks } from "../worker/retention.ts";
 import { cancelTask, resolveTask, type TaskActionResult } from "../worker/task_actions.ts";
 import {
+  checkTaskQuery,
   listTasks,
   parseDuration,
   resolveTaskRef,
@@ -18,7 +19,7 @@ import {
 } from "../worker/task_queries.ts";
 import { retryTask } from "../worker/task_retry.ts";
 import type { TransitionActor } from "../worker/transitions.ts";
-import { intFlag, type ParsedArgs, parseArgs, positionals, UsageError } from "./args.ts";
+import { intFlag, parseArgs, type ParsedArgs, positionals, UsageError } from "./args.ts";
 import { openCliDatabase, wantsJson, warnIfEphemeral } from "./setup.ts";
 
 /** `tasks <subcommand> ...`. */
@@ -101,9 +102,14 @@ async function listCommand(args: string[]): Promise<number> {
   const until = timeFlag(parsed, "until");
   if (since) query.since = since;
   if (until) query.until = until;
+  try {
+    checkTaskQuery(query);
+  } catch (error) {
+    usageOnQueryError(error);
+  }
   warnIfEphemeral("tasks list");
   await using db = await openCliDatabase();
-  const page = await listTasks(db, query).catch(usageOnQueryError);
+  const page = await listTasks(db, query);
   if (wantsJson(parsed)) {
     console.log(JSON.stringify(page));
     return 0;
@@ -111,7 +117,9 @@ async function listCommand(args: string[]): Promise<number> {
   const p = page.pagination;
   for (const task of page.tasks) console.log(summaryLine(task));
   console.log(
-    `page ${p.page} of ${Math.max(p.total_pages, 1)}: ${page.tasks.length} of ${p.total_count} tasks${
+    `page ${p.page} of ${
+      Math.max(p.total_pages, 1)
+    }: ${page.tasks.length} of ${p.total_count} tasks${
       p.has_next ? ` (next: --page ${p.page + 1})` : ""
     }`,
   );
@@ -130,7 +138,10 @@ async function showCommand(args: string[]): Promise<number> {
   return 0;
 }
 
-async function actionCommand(action: "cancel" | "retry" | "resolve", args: string[]): Promise<number> {
+async function actionCommand(
+  action: "cancel" | "retry" | "resolve",
+  args: string[],
+): Promise<number> {
   const parsed = parseArgs(args, ["by", "reason"], ["json"]);
   const [taskUuid] = positionals(parsed, ["task_uuid"]);
   if (!taskUuid) throw new UsageError(`${action} needs a task UUID`);
@@ -166,7 +177,9 @@ async function purgeCommand(args: string[]): Promise<number> {
   if (raw === undefined) throw new UsageError("purge needs --older-than AGE (e.g. 30d)");
   const olderThanMs = parseDuration(raw);
   if (olderThanMs === undefined) {
-    throw new UsageError(`--older-than must be an age such as 12h, 30d or 2w, got ${JSON.stringify(raw)}`);
+    throw new UsageError(
+      `--older-than must be an age such as 12h, 30d or 2w, got ${JSON.stringify(raw)}`,
+    );
   }
   const batchSize = intFlag(parsed, "batch-size", 500, { min: 1, max: 10_000, unit: "tasks" });
   warnIfEphemeral("tasks purge");
@@ -201,7 +214,9 @@ function usageOnQueryError(error: unknown): never {
 }
 
 function summaryLine(task: TaskSummary): string {
-  const delayed = task.run_at && Date.parse(task.run_at) > Date.now() ? ` runs at ${task.run_at}` : "";
+  const delayed = task.run_at && Date.parse(task.run_at) > Date.now()
+    ? ` runs at ${task.run_at}`
+    : "";
   return [
     task.task_uuid,
     task.status.padEnd(11),
@@ -213,19 +228,31 @@ function summaryLine(task: TaskSummary): string {
 
 function printDetail(d: TaskDetail): void {
   console.log(`task ${d.task_uuid} ${d.namespace}/${d.name}@${d.version}: ${d.status}`);
-  console.log(`  correlation_id ${d.correlation_id}  created ${d.created_at}${d.completed_at ? `  finished ${d.completed_at}` : ""}`);
+  console.log(
+    `  correlation_id ${d.correlation_id}  created ${d.created_at}${
+      d.completed_at ? `  finished ${d.completed_at}` : ""
+    }`,
+  );
   if (d.run_at) console.log(`  runs at ${d.run_at}`);
   if (d.tags.length > 0) console.log(`  tags ${d.tags.join(", ")}`);
   for (const s of d.steps) {
-    const ms = s.started_at && s.completed_at ? ` ${Date.parse(s.completed_at) - Date.parse(s.started_at)} ms` : "";
+    const ms = s.started_at && s.completed_at
+      ? ` ${Date.parse(s.completed_at) - Date.parse(s.started_at)} ms`
+      : "";
     const detail = s.state === "complete"
       ? ` = ${JSON.stringify(s.result)}`
       : s.error
       ? `: ${String(s.error.message ?? JSON.stringify(s.error))}`
       : "";
-    console.log(`  ${s.name.padEnd(24)} ${s.state.padEnd(17)} attempts ${s.attempts}/${s.max_attempts}${ms}${detail}`);
+    console.log(
+      `  ${s.name.padEnd(24)} ${
+        s.state.padEnd(17)
+      } attempts ${s.attempts}/${s.max_attempts}${ms}${detail}`,
+    );
   }
   for (const e of d.events) {
-    console.log(`  event ${e.event_name} (${e.delivery_mode}) ${e.event_id} ${JSON.stringify(e.payload)}`);
+    console.log(
+      `  event ${e.event_name} (${e.delivery_mode}) ${e.event_id} ${JSON.stringify(e.payload)}`,
+    );
   }
 }

@@ -33,7 +33,8 @@ interface HttpSettings {
 
 /**
  * `worker [--templates DIR] [--handlers MODULE] [--namespaces a,b] [--concurrency N]
- * [--lease S] [--deadline MS] [--recovery-ms MS] [--host H] [--port N] [--token T] [--no-http]`:
+ * [--lease S] [--deadline MS] [--recovery-ms MS] [--host H] [--port N] [--token T] [--no-http]
+ * [--purge-older-than AGE]`:
  * runs until SIGINT or SIGTERM, then drains gracefully and exits 0. It serves health, metrics
  * and the inspector on `http://H:N` (default 127.0.0.1:8787; when 8787 is taken, e.g. by a second
  * worker on the host, it picks a free port and says so; `--port 0` always picks one; the URL is

@@ -68,6 +68,10 @@ export interface StepEventStep {
   last_attempted_at?: NaiveTimestamp;
   /** The worker running this attempt (set on claimed steps). */
   worker_id?: string;
+  /** The template step a batch worker was made from (`process_batch` of `process_batch_001`). */
+  template_step_name?: string;
+  /** A batch worker's own input (cursor, batch metadata), set on claimed batch workers. */
+  inputs?: Record<string, unknown>;
 }
 
 /** Why an attempt failed, as the handler (or the worker, for a timeout or a throw) reported. */

@@ -177,7 +177,7 @@ function wireStep(input: TaskSequenceStepInput, now: Date): WireWorkflowStep {
     task_uuid: task.task_uuid,
     named_step_uuid: derivedUuid("named_step", task.namespace, task.name, task.version, step.name),
     name: step.name,
-    template_step_name: step.name,
+    template_step_name: step.template_step_name ?? step.name,
     retryable: step.retryable,
     max_attempts: step.max_attempts,
     in_process: true,
@@ -186,7 +186,12 @@ function wireStep(input: TaskSequenceStepInput, now: Date): WireWorkflowStep {
     attempts: step.attempts,
     last_attempted_at: attemptStarted,
     backoff_request_seconds: null,
-    inputs: Object.keys(initialization).length === 0 ? null : initialization,
+    // A batch worker's inputs are its template's initialization with its cursor, as Tasker's.
+    inputs: step.inputs
+      ? { ...initialization, ...step.inputs }
+      : Object.keys(initialization).length === 0
+      ? null
+      : initialization,
     results: null,
     checkpoint: null,
     created_at: step.created_at ?? attemptStarted,

@@ -20,15 +20,13 @@
 import { TaskerError } from "../errors.ts";
 import type { TaskTemplate } from "../template/types.ts";
 import type { TaskRequest } from "../worker/submit.ts";
+import type { TaskActionResult } from "../worker/task_actions.ts";
 import {
-  cancelTask,
-  completeStep,
-  resetStep,
-  resolveStep,
-  resolveTask,
-  type TaskActionResult,
-} from "../worker/task_actions.ts";
-import { parseDuration, type StepDetail, type TaskDetail, type TaskQuery } from "../worker/task_queries.ts";
+  parseDuration,
+  type StepDetail,
+  type TaskDetail,
+  type TaskQuery,
+} from "../worker/task_queries.ts";
 import { retryTask } from "../worker/task_retry.ts";
 import type { Tasker } from "../worker/tasker.ts";
 import type { TransitionActor } from "../worker/transitions.ts";
@@ -83,7 +81,7 @@ export async function taskApiRoute(
       const taskUuid = segment(match[1]);
       if (isGet(request)) return jsonResponse(200, await taskView(tasker, taskUuid));
       if (request.method === "DELETE") {
-        return await act(request, (actor) => cancelTask(tasker.db, taskUuid, actor));
+        return await act(request, (actor) => tasker.cancel(taskUuid, actor));
       }
       return notAllowed(request, url, "GET, HEAD, DELETE");
     }
@@ -92,12 +90,13 @@ export async function taskApiRoute(
       if (request.method !== "POST") return notAllowed(request, url, "POST");
       const taskUuid = segment(match[1]);
       const action = match[2];
-      return await act(request, (actor) =>
-        action === "cancel"
-          ? cancelTask(tasker.db, taskUuid, actor)
-          : action === "retry"
-          ? retryTask(tasker.db, taskUuid, actor)
-          : resolveTask(tasker.db, taskUuid, actor));
+      return await act(request, async (actor) => {
+        if (action === "cancel") return await tasker.cancel(taskUuid, actor);
+        if (action === "resolve") return await tasker.resolveTask(taskUuid, actor);
+        const done = await retryTask(tasker.db, taskUuid, actor);
+        tasker.worker.wake();
+        return done;
+      });
     }
     match = STEP_ACTION_PATH.exec(path);
     if (match) {
@@ -106,12 +105,12 @@ export async function taskApiRoute(
       const step = segment(match[2]);
       const action = match[3];
       return await act(request, (actor, body) => {
-        if (action === "retry") return resetStep(tasker.db, taskUuid, step, actor);
-        if (action === "resolve") return resolveStep(tasker.db, tasker.templates, taskUuid, step, actor);
+        if (action === "retry") return tasker.resetStep(taskUuid, step, actor);
+        if (action === "resolve") return tasker.resolveStep(taskUuid, step, actor);
         if (!("result" in body)) {
           throw new ApiError(400, "invalid_body", 'complete needs {"result": ...} (null for none)');
         }
-        return completeStep(tasker.db, tasker.templates, taskUuid, step, body.result, actor);
+        return tasker.completeStep(taskUuid, step, body.result, actor);
       });
     }
     return jsonResponse(404, { error: "not_found", path: url.pathname });
@@ -136,7 +135,12 @@ export async function taskView(tasker: Tasker, taskUuid: string): Promise<TaskVi
 }
 
 class ApiError extends Error {
-  constructor(readonly status: number, readonly error: string, message: string, readonly extra: Record<string, unknown> = {}) {
+  constructor(
+    readonly status: number,
+    readonly error: string,
+    message: string,
+    readonly extra: Record<string, unknown> = {},
+  ) {
     super(message);
   }
 }
@@ -144,10 +148,26 @@ class ApiError extends Error {
 function listQuery(url: URL): TaskQuery {
   const q = url.searchParams;
   const query: TaskQuery = {};
-  const known = new Set(["namespace", "name", "status", "state", "since", "until", "correlation_id", "tags", "page", "per_page"]);
+  const known = new Set([
+    "namespace",
+    "name",
+    "status",
+    "state",
+    "since",
+    "until",
+    "correlation_id",
+    "tags",
+    "page",
+    "per_page",
+  ]);
   for (const key of q.keys()) {
     if (!known.has(key)) {
-      throw new ApiError(400, "invalid_query", `unknown parameter ${JSON.stringify(key)} (known: ${[...known].join(", ")})`, { field: key });
+      throw new ApiError(
+        400,
+        "invalid_query",
+        `unknown parameter ${JSON.stringify(key)} (known: ${[...known].join(", ")})`,
+        { field: key },
+      );
     }
   }
   const text = (key: string) => q.get(key) ?? undefined;
@@ -175,7 +195,12 @@ function time(q: URLSearchParams, key: string): Date | undefined {
   if (ms !== undefined) return new Date(Date.now() - ms);
   const at = /^\d{4}-\d{2}-\d{2}/.test(raw) ? new Date(raw) : new Date(NaN);
   if (Number.isNaN(at.getTime())) {
-    throw new ApiError(400, "invalid_query", `${key} must be an ISO 8601 time or an age such as 1h, got ${JSON.stringify(raw)}`, { field: key });
+    throw new ApiError(
+      400,
+      "invalid_query",
+      `${key} must be an ISO 8601 time or an age such as 1h, got ${JSON.stringify(raw)}`,
+      { field: key },
+    );
   }
   return at;
 }
@@ -184,7 +209,12 @@ function whole(q: URLSearchParams, key: string): number | undefined {
   const raw = q.get(key);
   if (raw === null) return undefined;
   if (!/^\d+$/.test(raw)) {
-    throw new ApiError(400, "invalid_query", `${key} must be a whole number, got ${JSON.stringify(raw)}`, { field: key });
+    throw new ApiError(
+      400,
+      "invalid_query",
+      `${key} must be a whole number, got ${JSON.stringify(raw)}`,
+      { field: key },
+    );
   }
   return Number(raw);
 }
@@ -212,14 +242,22 @@ async function submit(tasker: Tasker, request: Request): Promise<Response> {
   const body = await readBody(request, true);
   const unknown = Object.keys(body).filter((key) => !REQUEST_FIELDS.includes(key));
   if (unknown.length > 0) {
-    throw new ApiError(400, "invalid_body", `unknown field ${JSON.stringify(unknown[0])} (known: ${REQUEST_FIELDS.join(", ")})`, { field: unknown[0] });
+    throw new ApiError(
+      400,
+      "invalid_body",
+      `unknown field ${JSON.stringify(unknown[0])} (known: ${REQUEST_FIELDS.join(", ")})`,
+      { field: unknown[0] },
+    );
   }
   for (const key of ["namespace", "name"] as const) {
     if (typeof body[key] !== "string") {
       throw new ApiError(400, "invalid_body", `${key} must be a string`, { field: key });
     }
   }
-  if (body.context !== undefined && (typeof body.context !== "object" || body.context === null || Array.isArray(body.context))) {
+  if (
+    body.context !== undefined &&
+    (typeof body.context !== "object" || body.context === null || Array.isArray(body.context))
+  ) {
     throw new ApiError(400, "invalid_body", "context must be a JSON object", { field: "context" });
   }
   const task = await tasker.submit({ context: {}, ...body } as unknown as TaskRequest);
@@ -238,7 +276,9 @@ async function act(
   if (body.reason !== undefined && typeof body.reason !== "string") {
     throw new ApiError(400, "invalid_body", "reason must be a string", { field: "reason" });
   }
-  const actor: TransitionActor = body.reason === undefined ? { by } : { by, reason: body.reason as string };
+  const actor: TransitionActor = body.reason === undefined
+    ? { by }
+    : { by, reason: body.reason as string };
   return jsonResponse(200, await run(actor, body));
 }
 
@@ -286,7 +326,11 @@ const STATUS_BY_CODE: Record<string, [number, string]> = {
 
 function errorResponse(error: unknown): Response {
   if (error instanceof ApiError) {
-    return jsonResponse(error.status, { error: error.error, message: error.message, ...error.extra });
+    return jsonResponse(error.status, {
+      error: error.error,
+      message: error.message,
+      ...error.extra,
+    });
   }
   if (error instanceof TaskerError && STATUS_BY_CODE[error.code]) {
     const [status, name] = STATUS_BY_CODE[error.code]!;
@@ -295,7 +339,12 @@ function errorResponse(error: unknown): Response {
       const value = (error as unknown as Record<string, unknown>)[key];
       if (value !== undefined) extra[key] = value;
     }
-    return jsonResponse(status, { error: name, code: error.code, message: error.message, ...extra });
+    return jsonResponse(status, {
+      error: name,
+      code: error.code,
+      message: error.message,
+      ...extra,
+    });
   }
   throw error;
 }
@@ -305,7 +354,11 @@ function isGet(request: Request): boolean {
 }
 
 function notAllowed(request: Request, url: URL, allow: string): Response {
-  return jsonResponse(405, { error: "method_not_allowed", method: request.method, path: url.pathname }, { allow });
+  return jsonResponse(405, {
+    error: "method_not_allowed",
+    method: request.method,
+    path: url.pathname,
+  }, { allow });
 }
 
 function segment(raw: string | undefined): string {

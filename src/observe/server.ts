@@ -78,7 +78,9 @@ export class ObservabilityServerError extends TaskerError {
  * Routes (GET or HEAD): `/health` (200 healthy or degraded, 503 unhealthy), `/health/live`,
  * `/health/ready` (503 when not ready), `/health/detailed` (token), `/metrics` (Prometheus text),
  * `/metrics/worker`, `/metrics/events`, `/config`, `/v1/templates`,
- * `/v1/templates/{namespace}/{name}/{version}`, and the inspector's `/` and `/events/stream`.
+ * `/v1/templates/{namespace}/{name}/{version}`, the inspector's `/`, `/tasks/{uuid}` and
+ * `/events/stream`, and the task API (`GET`/`POST /v1/tasks`, `GET /v1/tasks/{uuid}`, task and
+ * step actions; see `api_tasks.ts`).
  * Unknown paths answer 404 `{error: "not_found", path}`, other methods 405, a missing or wrong
  * token 401 with `WWW-Authenticate: Bearer`.
  *

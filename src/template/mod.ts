@@ -35,6 +35,7 @@ export type {
   TaskEventCatalogueEntry,
   TaskTemplate,
   TemplateMetadata,
+  TemplateSchedule,
 } from "./types.ts";
 export {
   DuplicateTemplateError,

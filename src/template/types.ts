@@ -76,11 +76,14 @@ export interface HandlerSpec {
   initialization: Record<string, unknown>;
 }
 
-/** `batch_config` of a `batchable` step: all five keys are required, as in tasker-core. */
+/**
+ * `batch_config` of a `batch_worker` step, where the engine reads it (a batchable step's is never
+ * read, as in tasker-core): all five keys are required, as in tasker-core.
+ */
 export interface BatchConfig {
   /** Items per batch, 1..100 000. */
   batch_size: number;
-  /** Batches run at once, 1..1000. */
+  /** Workers of one batchable step queued or running at once, 1..1000 (enforced). */
   parallelism: number;
   /** The field the cursor ranges over, e.g. `id`. */
   cursor_field: string;
@@ -113,7 +116,7 @@ export interface StepTemplate {
   publishes_events: EventDeclaration[];
   /** The external system the step talks to (informational). */
   system_dependency?: string;
-  /** Batch settings; present on `batchable` steps. */
+  /** Batch settings; the engine reads those of `batch_worker` steps. */
   batch_config?: BatchConfig;
   /**
    * JSON Schema of the step's result, compiled at load. A successful result that fails it is

@@ -90,6 +90,21 @@ export function batchRole(
   };
 }
 
+/**
+ * A step's ancestors with the batch workers among them: a worker `process_batch_001` is an
+ * ancestor through its template step `process_batch` (for the `dependency_results` of events).
+ */
+export function withBatchWorkers(
+  claim: ClaimedStep,
+  ancestors: ReadonlySet<string> | undefined,
+): Iterable<string> | undefined {
+  const workers = Object.entries(claim.completed_templates ?? {});
+  if (!ancestors || workers.length === 0) return ancestors;
+  const all = new Set(ancestors);
+  for (const [name, templateStep] of workers) if (ancestors.has(templateStep)) all.add(name);
+  return all;
+}
+
 /** One recorded outcome, as {@link applyDynamicOutcomes} needs it. */
 export interface DynamicItem {
   /** The claim it was recorded for. */

@@ -93,6 +93,24 @@ export {
   type TaskerOptions,
 } from "./tasker.ts";
 export { taskEngineMigration } from "./schema.ts";
+export {
+  type EventDetail,
+  type Pagination,
+  type StepDetail,
+  type TaskDetail,
+  type TaskPage,
+  type TaskQuery,
+  TaskQueryError,
+  type TaskSummary,
+} from "./task_queries.ts";
+export {
+  type CatchUpPolicy,
+  type ScheduleDefinition,
+  ScheduleError,
+  type ScheduleInfo,
+} from "./schedules.ts";
+export { CronSyntaxError } from "./schedules_cron.ts";
+export { type PurgeOptions, type PurgeReport } from "./retention.ts";
 export type { StepTrace, StepTracer } from "./step_tracer.ts";
 export {
   cancelTask,
@@ -164,8 +182,8 @@ export {
   skipBranches,
 } from "./decisions.ts";
 export {
-  batchSuccess,
   type BatchProcessingOutcome,
+  batchSuccess,
   type BatchWorkerInputs,
   createCursorConfigs,
   type CursorConfig,

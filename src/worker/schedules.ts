@@ -277,6 +277,9 @@ export class Scheduler {
   async #fireDue(entry: Entry, now: Date): Promise<ScheduleFire | undefined> {
     const { definition: d, cron } = entry;
     const { db } = this.#options;
+    // Only once the transaction commits does this process move on to the next occurrence: a
+    // fire that failed is tried again at the next tick.
+    let nextDue: Date | undefined;
     const fire = await db.transaction(async (tx) => {
       await tx.query("SELECT pg_advisory_xact_lock(hashtext($1)::bigint)", [
         `tasker.schedule:${d.name}`,
@@ -299,7 +302,7 @@ export class Scheduler {
         latest = at;
         passedOver++;
       }
-      entry.due = cron.next(latest ?? last ?? from);
+      nextDue = cron.next(latest ?? last ?? from);
       if (latest === undefined) return undefined;
       const late = now.getTime() - latest.getTime() > (this.#options.graceMs ?? 60_000);
       const skip = (d.catch_up ?? "latest") === "skip" && late;
@@ -326,6 +329,7 @@ export class Scheduler {
       );
       return result;
     });
+    entry.due = nextDue;
     return fire;
   }
 }

@@ -21,8 +21,9 @@ export const taskOperationsMigration: Migration = {
     `ALTER TABLE tasker.tasks ADD COLUMN IF NOT EXISTS run_at timestamptz`,
     `CREATE INDEX IF NOT EXISTS tasks_created_idx ON tasker.tasks (created_at DESC)`,
     `CREATE INDEX IF NOT EXISTS tasks_correlation_idx ON tasker.tasks (correlation_id)`,
-    `CREATE INDEX IF NOT EXISTS tasks_finished_idx ON tasker.tasks (completed_at)
-  WHERE completed_at IS NOT NULL`,
+    // Retention's scan: finished tasks by the time they finished.
+    `CREATE INDEX IF NOT EXISTS tasks_finished_idx ON tasker.tasks
+  (state, (coalesce(completed_at, updated_at)))`,
     `CREATE TABLE IF NOT EXISTS tasker.schedule_fires (
   schedule_name text NOT NULL,
   fire_time timestamptz NOT NULL,

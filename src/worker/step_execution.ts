@@ -1,8 +1,10 @@
 /**
  * One attempt of one claimed step, up to its result: find the step in its template, build the
- * handler's context (results of all ancestors, the YAML `initialization`, the shutdown signal),
- * run the handler under its `timeout_seconds` (inside a trace span when tracing is on), and make
- * sure the result is something the database can store.
+ * handler's context (results of all ancestors, the YAML `initialization`, the step's own input and
+ * checkpoint, the shutdown signal), run the handler under its `timeout_seconds` (inside a trace
+ * span when tracing is on) — again after each checkpoint yield, same attempt — and make sure the
+ * result is something the database can store; a decision's or batchable step's outcome is checked
+ * and planned here (`dynamic_steps.ts`).
  *
  * @module
  */

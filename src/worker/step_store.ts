@@ -392,6 +392,8 @@ function toClaim(source: QueuedStep, row: ClaimRow): ClaimedStep {
       created_at: row.step_created_at,
       last_attempted_at: row.last_attempted_at,
       worker_id: row.worker_id,
+      ...(row.template_step ? { template_step_name: row.template_step } : {}),
+      ...(row.inputs ? { inputs: row.inputs } : {}),
     },
     completed_results: row.completed_results ?? {},
     completed_steps: row.completed_steps ?? {},

@@ -145,7 +145,7 @@ export interface EventDetail {
   step_name: string | null;
   /** The PGMQ queue (durable and broadcast), or null. */
   queue: string | null;
-  /** The event's payload. */
+  /** The event's business payload (`payload.payload` of its envelope, as its schema describes). */
   payload: unknown;
   /** When it was fired (ISO 8601). */
   created_at: string;
@@ -318,7 +318,7 @@ export async function taskDetail(db: Queryable, taskUuid: string): Promise<TaskD
             (SELECT coalesce(jsonb_agg(jsonb_build_object('event_id', e.event_id,
                       'event_name', e.event_name, 'delivery_mode', e.delivery_mode,
                       'step_name', e.envelope->'metadata'->>'step_name', 'queue', e.queue,
-                      'payload', e.envelope->'payload', 'created_at', e.created_at,
+                      'payload', e.envelope->'payload'->'payload', 'created_at', e.created_at,
                       'sent_at', e.sent_at)
                       ORDER BY e.event_id), '[]'::jsonb)
                FROM tasker.step_events e WHERE e.task_uuid = t.task_uuid) AS events
@@ -375,6 +375,17 @@ export function parseDuration(text: string): number | undefined {
   const match = DURATION.exec(text.trim());
   if (!match) return undefined;
   return Number(match[1]) * UNIT_MS[match[2]!]!;
+}
+
+/**
+ * Checks a query's filters and page without running it.
+ *
+ * @throws {TaskQueryError} as {@link listTasks} would
+ */
+export function checkTaskQuery(query: TaskQuery): void {
+  pageNumber(query.page);
+  pageSize(query.per_page);
+  whereClause(query);
 }
 
 function whereClause(query: TaskQuery): { where: string; params: unknown[] } {

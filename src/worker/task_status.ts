@@ -52,7 +52,7 @@ export interface TaskStatus {
   name: string;
   /** Template version. */
   version: string;
-  /** `pending`, `in_progress`, `complete` or `error`. */
+  /** `in_progress`, then `complete`, `error`, `cancelled` or `resolved_manually`. */
   status: TaskState;
   /** Correlation id. */
   correlation_id: string;

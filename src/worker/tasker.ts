@@ -126,6 +126,11 @@ export interface TaskerOptions extends
   /** Start the worker at once. Default true. */
   startWorker?: boolean;
   /**
+   * Fire recurring schedules (the templates' `schedules:` and `schedule()`) while the worker
+   * runs. Default true; `tasker run` turns it off.
+   */
+  runSchedules?: boolean;
+  /**
    * The staleness detector (staleness.ts): every `intervalMs` (default 300 000) one pass across
    * all workers fails tasks stuck past their template's `lifecycle` thresholds and files them in
    * the task DLQ. `false`: not run by this process.
@@ -172,11 +177,12 @@ export class Tasker implements AsyncDisposable {
   /** Health, metrics and configuration of this Tasker (see `health()`, `metrics()`, `config()`). */
   readonly observer: TaskerObserver;
   /** Recurring schedules this process runs (see `schedule()`). */
-  readonly scheduler: Scheduler;
+  readonly #scheduler: Scheduler;
   /** The staleness detector this process runs (unless `staleness: false`). */
   readonly staleness: StalenessDetector | undefined;
   readonly #ownedDatabases: Database[];
   readonly #subscribers: SubscriberRegistry | undefined;
+  #runSchedules = true;
   #closing: Promise<void> | undefined;
 
   private constructor(parts: {
@@ -204,7 +210,7 @@ export class Tasker implements AsyncDisposable {
     this.#ownedDatabases = parts.ownedDatabases;
     this.#subscribers = parts.subscribers;
     this.observer = new TaskerObserver(this, parts.configSource);
-    this.scheduler = new Scheduler({
+    this.#scheduler = new Scheduler({
       db: parts.db,
       templates: parts.templates,
       workerId: parts.worker.id,
@@ -306,6 +312,7 @@ export class Tasker implements AsyncDisposable {
         bus: options.bus?.defaults,
       },
     });
+    tasker.#runSchedules = options.runSchedules !== false;
     if (options.startWorker !== false) {
       try {
         await tasker.start();
@@ -331,9 +338,9 @@ export class Tasker implements AsyncDisposable {
         }`,
       );
     }
-    this.scheduler.addTemplateSchedules();
+    if (this.#runSchedules) this.#scheduler.addTemplateSchedules();
     await this.worker.start();
-    this.scheduler.start();
+    if (this.#runSchedules) this.#scheduler.start();
     this.staleness?.start();
   }
 
@@ -366,12 +373,12 @@ export class Tasker implements AsyncDisposable {
    * @throws {ScheduleError} for a bad cron or time zone, an unknown template or a bad context
    */
   schedule(definition: ScheduleDefinition): void {
-    this.scheduler.add(definition);
+    this.#scheduler.add(definition);
   }
 
   /** The schedules this process runs, with their next occurrence. */
   schedules(): ScheduleInfo[] {
-    return this.scheduler.list();
+    return this.#scheduler.list();
   }
 
   /** Deletes finished tasks older than `olderThanMs`, with their steps and events, in batches. */
@@ -460,7 +467,7 @@ export class Tasker implements AsyncDisposable {
     return taskStatus(this.db, taskUuid);
   }
 
-  /** Waits until a task is complete or in error. */
+  /** Waits until a task is finished: complete, in error, cancelled or resolved by hand. */
   waitFor(taskUuid: string, options: { timeoutMs?: number } = {}): Promise<TaskStatus> {
     return waitForTask(this.db, taskUuid, options);
   }
@@ -501,7 +508,7 @@ export class Tasker implements AsyncDisposable {
 
   async #shutdown(deadlineMs: number): Promise<void> {
     await this.staleness?.close();
-    await this.scheduler.close();
+    await this.#scheduler.close();
     await this.worker.close({ deadlineMs });
     await this.#subscribers?.stopAll();
     await this.bus.close({ deadlineMs });

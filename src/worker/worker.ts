@@ -24,7 +24,7 @@ import { ensureQueue } from "./queues.ts";
 import { type HeldClaim, releaseClaims, renewClaims } from "./claim_leases.ts";
 import { readyQueues } from "./ready_queues.ts";
 import { saveCheckpoint } from "./checkpoints.ts";
-import { batchRole } from "./dynamic_steps.ts";
+import { batchRole, withBatchWorkers } from "./dynamic_steps.ts";
 import { PriorityBands } from "./priority_queues.ts";
 import { executeStep, findStep, type StepExecution } from "./step_execution.ts";
 import {
@@ -602,7 +602,7 @@ export class Worker implements AsyncDisposable {
             result,
             metadata: trace?.eventMetadata,
             stepTemplate,
-            ancestors: graph?.ancestors.get(stepTemplate.name),
+            ancestors: withBatchWorkers(claim, graph?.ancestors.get(stepTemplate.name)),
             completed: claim.completed_steps,
           })
           : [],

@@ -54,7 +54,7 @@ Deno.test("worker actor: batches of batchSize keep order, and a kill mid-batch r
     const ref = system.spawn<EchoMessage>({
       name: "echo",
       factory: workerActorFactory<EchoMessage>("echo", { host: HOST, batchSize: 3 }),
-      messageTimeoutMs: 200,
+      messageTimeoutMs: 1000,
       shutdown: "brutal_kill",
       onDeadLetter: (letter) => dead.push(letter.message.n),
     });

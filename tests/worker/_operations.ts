@@ -5,27 +5,38 @@ import type { Database } from "../../src/durable/database.ts";
 import { HandlerRegistry } from "../../src/worker/handler_registry.ts";
 import type { TaskState } from "../../src/worker/step_store.ts";
 import type { TaskStatus } from "../../src/worker/task_status.ts";
-import type { Tasker, TaskerOptions } from "../../src/worker/tasker.ts";
+import { Tasker, type TaskerOptions } from "../../src/worker/tasker.ts";
+import { TemplateRegistry } from "../../src/template/registry.ts";
 import type { TaskTemplate } from "../../src/template/types.ts";
 import type { StepHandler } from "../../src/worker/types.ts";
 import { uniqueName } from "../_db.ts";
-import { openTasker, parseTemplateIn } from "./_engine.ts";
+import { parseTemplateIn } from "./_engine.ts";
 
 /** A template from YAML (its `namespace_name` replaced by a fresh one). */
 export function inlineTemplate(yaml: string, prefix = "ops"): TaskTemplate {
   return parseTemplateIn(yaml, uniqueName(prefix));
 }
 
-/** A Tasker running `template` with `handlers` (callable → handler). */
-export function operationsTasker(
+/** A Tasker running `templates` with `handlers` (callable → handler); started unless told not. */
+export async function operationsTasker(
   db: Database,
-  template: TaskTemplate,
+  templates: TaskTemplate | TaskTemplate[],
   handlers: Record<string, StepHandler>,
   options: Partial<TaskerOptions> = {},
 ): Promise<Tasker> {
   const registry = new HandlerRegistry();
   for (const [callable, handler] of Object.entries(handlers)) registry.register(callable, handler);
-  return openTasker(db, [template], { handlers: registry, staleness: false, ...options });
+  const tasker = await Tasker.open({
+    templates: TemplateRegistry.fromTemplates([templates].flat()),
+    database: db,
+    pollIntervalMs: 10,
+    staleness: false,
+    ...options,
+    handlers: registry,
+    startWorker: false,
+  });
+  if (options.startWorker !== false) await tasker.start();
+  return tasker;
 }
 
 /** Polls `status` until `done` holds (or 20 s pass). */

@@ -248,7 +248,7 @@ dbTest(
         ran.push(batch);
         // Hold each worker until a second one runs (or a while passes), so that a missing limit
         // would show as more than two at once.
-        for (let i = 0; i < 40 && running < 2; i++) {
+        for (let i = 0; i < 200 && running < 2 && ran.length < 6; i++) {
           await new Promise((resolve) => setTimeout(resolve, 10));
         }
         await new Promise((resolve) => setTimeout(resolve, 20));
@@ -295,6 +295,22 @@ dbTest("one failing batch is retried alone; the convergence sees every batch", a
     done.events.filter((e) => e.event_name === "batch.done").map((e) => e.step_name).sort(),
     [1, 2, 3].map(worker),
   );
+  // In Tasker's wire shape: the worker's own name, its template step, its cursor as inputs.
+  const [wire] = await db.query<{ step: Record<string, unknown> }>(
+    `SELECT envelope->'payload'->'task_sequence_step'->'workflow_step' AS step
+       FROM tasker.step_events
+      WHERE task_uuid = $1::uuid AND envelope->'metadata'->>'step_name' = 'work_002'`,
+    [task.task_uuid],
+  );
+  assert.equal(wire!.step.name, "work_002");
+  assert.equal(wire!.step.template_step_name, "work");
+  assert.equal(wire!.step.attempts, 2);
+  assert.deepEqual((wire!.step.inputs as Record<string, unknown>).cursor, {
+    batch_id: "002",
+    start_cursor: 10,
+    end_cursor: 20,
+    batch_size: 10,
+  });
 });
 
 for (
@@ -413,4 +429,36 @@ dbTest("an invalid batch outcome fails the batchable step for good", async (db) 
   assert.equal(done.status, "error");
   assert.equal(done.steps.scan!.error?.error_type, "InvalidBatchOutcome");
   assert.deepEqual(stepNames(done), ["scan"]);
+});
+
+dbTest("a convergence's events carry every batch worker in dependency_results", async (db) => {
+  const namespace = uniqueName("deps");
+  const t = parseTemplate(`name: batched
+namespace_name: ${namespace}
+version: 1.0.0
+steps:
+  - { name: scan, type: batchable, handler: { callable: b.scan } }
+  - name: work
+    type: batch_worker
+    dependencies: [scan]
+    handler: { callable: b.work }
+    batch_config: { batch_size: 10, parallelism: 5, cursor_field: id, worker_template: work, failure_strategy: fail_fast }
+  - name: sum
+    type: deferred_convergence
+    dependencies: [work]
+    handler: { callable: b.sum }
+    publishes_events:
+      - { name: sum.done, condition: success }
+`);
+  await using tasker = await openWith(db, [t], simpleHandlers(20, 10));
+  const task = await tasker.submit({ namespace, name: "batched", context: {} });
+  const done = await tasker.waitFor(task.task_uuid, { timeoutMs: 30_000 });
+  assert.equal(done.status, "complete");
+  const [row] = await db.query<{ names: string[] }>(
+    `SELECT array(SELECT jsonb_object_keys(
+              envelope->'payload'->'task_sequence_step'->'dependency_results') ORDER BY 1) AS names
+       FROM tasker.step_events WHERE task_uuid = $1::uuid AND event_name = 'sum.done'`,
+    [task.task_uuid],
+  );
+  assert.deepEqual(row!.names, ["scan", "work_001", "work_002"]);
 });

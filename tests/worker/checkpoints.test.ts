@@ -193,3 +193,40 @@ steps:
     );
   },
 );
+
+dbTest(
+  "a step interrupted after a yield resumes from its checkpoint on the next worker",
+  async (db) => {
+    const namespace = uniqueName("resume");
+    const t = parseTemplate(`name: resumable
+namespace_name: ${namespace}
+version: 1.0.0
+steps:
+  - { name: long, handler: { callable: s.long } }
+`);
+    let second: () => void;
+    const inSecondRun = new Promise<void>((resolve) => (second = resolve));
+    const first = await openWith(db, [t], (h) =>
+      h.register("s.long", async (ctx) => {
+        if (!ctx.hasCheckpoint()) return checkpointYield(10, 10, { sum: 45 });
+        // The run after the yield: stopped by the shutdown below, before it gets anywhere.
+        second();
+        await new Promise((resolve) => ctx.signal.addEventListener("abort", resolve));
+        throw ctx.signal.reason;
+      }));
+    const task = await first.submit({ namespace, name: "resumable", context: {} });
+    await inSecondRun;
+    await first.close({ deadlineMs: 10 });
+    await using next = await openWith(db, [t], (h) =>
+      h.register("s.long", (ctx) =>
+        success({
+          from: ctx.checkpointCursor,
+          carried: ctx.accumulatedResults,
+          attempt: ctx.step.attempts,
+        })));
+    const done = await next.waitFor(task.task_uuid, { timeoutMs: 20_000 });
+    assert.equal(done.status, "complete");
+    // The interrupted attempt was handed back, so this is attempt 1 again, from the checkpoint.
+    assert.deepEqual(done.steps.long!.result, { from: 10, carried: { sum: 45 }, attempt: 1 });
+  },
+);

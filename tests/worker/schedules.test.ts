@@ -6,6 +6,7 @@ import { TemplateRegistry } from "../../src/template/registry.ts";
 import { taskerMigrations } from "../../src/worker/tasker.ts";
 import { ScheduleError, Scheduler } from "../../src/worker/schedules.ts";
 import { dbTest, uniqueName } from "../_db.ts";
+import { eventually } from "../observe/_helpers.ts";
 import { exampleTemplate, openTasker, parseTemplateIn } from "./_engine.ts";
 
 const T0 = Date.parse("2026-01-05T10:00:00Z");
@@ -127,10 +128,17 @@ schedules:
     assert.equal(info!.catch_up, "skip");
     // 03:00 in Paris is 01:00 or 02:00 UTC.
     assert.match(info!.next_fire_at!, /T0[12]:00:00\.000Z$/);
-    const fires = await tasker.scheduler.tick(new Date(Date.now() + 2 * 86_400_000));
+    // Another worker's scheduler (the Tasker's own runs on its timer): due two days on.
+    const other = new Scheduler({ db, templates: tasker.templates, workerId: "other" });
+    other.addTemplateSchedules(new Date(Date.now() - 60_000));
+    const fires = await other.tick(new Date(Date.now() + 2 * 86_400_000));
+    await other.close();
     assert.equal(fires.length, 1);
     // Late by a day with catch_up skip: recorded, nothing submitted.
     assert.equal(fires[0]!.task, undefined);
+    // A Tasker that does not run schedules (what `tasker run` opens) does not add them.
+    await using quiet = await openTasker(db, [template], { runSchedules: false });
+    assert.deepEqual(quiet.schedules(), []);
   },
 );
 
@@ -186,3 +194,85 @@ dbTest("bad schedules are refused with the schedule's name", async (db) => {
   }
   await scheduler.close();
 }, { skipPostgres: true });
+
+dbTest("a Tasker's scheduler fires on its own timer and the task runs", async (db) => {
+  const template = await exampleTemplate("linear_workflow/mathematical_sequence.yaml", "tmr");
+  const name = uniqueName("timer");
+  await using tasker = await openTasker(db, [template]);
+  // Last fired five minutes ago: the most recent occurrence is due at once (catch-up: latest).
+  await db.query(
+    "INSERT INTO tasker.schedule_fires (schedule_name, fire_time, fired_by) VALUES ($1, date_trunc('minute', now()) - interval '5 minutes', 'test')",
+    [name],
+  );
+  tasker.schedule({
+    name,
+    cron: "* * * * *",
+    namespace: template.namespace_name,
+    task: template.name,
+    context: { even_number: 6 },
+  });
+  const fired = await eventually(
+    async () => {
+      const rows = await db.query<{ task_uuid: string | null }>(
+        "SELECT task_uuid::text AS task_uuid FROM tasker.schedule_fires WHERE schedule_name = $1 AND fired_by <> 'test'",
+        [name],
+      );
+      return rows[0]?.task_uuid ?? undefined;
+    },
+    "the scheduled fire",
+    10_000,
+  );
+  const done = await tasker.waitFor(fired, { timeoutMs: 20_000 });
+  assert.equal(done.status, "complete");
+  assert.deepEqual((await tasker.task(fired)).tags, [`schedule:${name}`]);
+});
+
+dbTest("a fire whose submission fails is tried again at the next tick", async (db) => {
+  const template = await exampleTemplate("linear_workflow/mathematical_sequence.yaml", "rty");
+  await migrate(db, taskerMigrations);
+  let failures = 1;
+  // The task insert fails once, after the fire row is written: the transaction rolls back both.
+  const flaky: typeof db = {
+    ...db,
+    kind: db.kind,
+    query: (sql, params) => db.query(sql, params),
+    transaction: (fn) =>
+      db.transaction((tx) =>
+        fn({
+          query: (sql, params) => {
+            if (sql.includes("INSERT INTO tasker.tasks") && failures-- > 0) {
+              return Promise.reject(new Error("insert failed (test)"));
+            }
+            return tx.query(sql, params);
+          },
+        })
+      ),
+    listen: (channel, onNotify) => db.listen(channel, onNotify),
+  };
+  const templates = TemplateRegistry.fromTemplates([template]);
+  const scheduler = new Scheduler({ db: flaky, templates, workerId: "w" });
+  const name = uniqueName("flaky");
+  scheduler.add({
+    name,
+    cron: "*/10 * * * *",
+    namespace: template.namespace_name,
+    task: template.name,
+    context: { even_number: 2 },
+  }, at(-MIN));
+  const errors: string[] = [];
+  const original = console.error;
+  console.error = (message: string) => errors.push(message);
+  try {
+    assert.deepEqual(await scheduler.tick(at(1_000)), []);
+    assert.equal((await firesOf(db, name)).length, 0, "rolled back with the task");
+    const retried = await scheduler.tick(at(2_000));
+    assert.equal(retried.length, 1);
+    assert.equal(retried[0]!.fire_time.getTime(), T0);
+    assert.ok(retried[0]!.task !== undefined);
+  } finally {
+    console.error = original;
+  }
+  assert.equal(errors.length, 1);
+  assert.match(errors[0]!, new RegExp(`schedule ${name} could not fire: insert failed`));
+  await scheduler.close();
+});

@@ -4,7 +4,14 @@
 import assert from "node:assert/strict";
 import { TaskNotFoundError } from "../../src/worker/task_status.ts";
 import { InvalidManualResultError } from "../../src/worker/task_actions.ts";
-import { InvalidTransitionError, StepNotFoundError } from "../../src/worker/transitions.ts";
+import {
+  FINAL_TASK_STATES,
+  InvalidTransitionError,
+  SATISFYING_STEP_STATES,
+  STEP_ACTION_FROM,
+  StepNotFoundError,
+  TASK_ACTION_FROM,
+} from "../../src/worker/transitions.ts";
 import { failure, type StepContext, success } from "../../src/worker/types.ts";
 import { ClaimLostError } from "../../src/worker/worker_errors.ts";
 import { dbTest } from "../_db.ts";
@@ -99,11 +106,10 @@ dbTest(
         ["(task)", "in_progress", "cancelled", "ticket 42"],
       ],
     );
-    assert.ok(
-      history.some((t) =>
-        t.step_name === "first" && t.to_state === "in_progress" && t.actor === tasker.worker.id
-      ),
-      "the claim is recorded with the worker that made it",
+    // The task's own life is recorded too: created (by `submit`), cancelled (by the operator).
+    assert.deepEqual(
+      history.filter((t) => t.step_name === undefined).map((t) => [t.to_state, t.actor]),
+      [["in_progress", "submit"], ["cancelled", OPS.by]],
     );
 
     // A finished task cannot be cancelled again; an unknown one is not found.
@@ -251,4 +257,17 @@ dbTest("resolveTask settles a task in error; it cannot be resolved twice", async
   assert.deepEqual(resolved.cancelled, ["first", "second", "third"]);
   assert.equal((await tasker.waitFor(task.task_uuid)).status, "resolved_manually");
   await assert.rejects(tasker.resolveTask(task.task_uuid, OPS), InvalidTransitionError);
+});
+
+Deno.test("Tasker's guards: cancel from every running task state, never from a final one", () => {
+  assert.deepEqual(TASK_ACTION_FROM.cancel, ["pending", "in_progress"]);
+  for (const final of FINAL_TASK_STATES) {
+    assert.equal(TASK_ACTION_FROM.cancel.includes(final), false, final);
+  }
+  assert.deepEqual(STEP_ACTION_FROM.reset_for_retry, ["error"]);
+  for (const done of ["complete", "cancelled", "resolved_manually"] as const) {
+    assert.equal(STEP_ACTION_FROM.complete_manually.includes(done), false, done);
+    assert.equal(STEP_ACTION_FROM.resolve_manually.includes(done), false, done);
+  }
+  assert.deepEqual(SATISFYING_STEP_STATES, ["complete", "resolved_manually"]);
 });

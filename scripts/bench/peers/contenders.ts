@@ -61,8 +61,9 @@ export interface ContenderInfo {
   /** The settings it runs at, in words, for concurrency `c`. */
   settings(concurrency: number): string;
   /**
-   * One row `{ n }`: workflows not yet complete plus, with events, events not yet in the queue;
-   * `$1` is the number of events expected (0 without events).
+   * One row `{ n }`: work not yet complete (steps, jobs or tasks; failed ones count too, so a
+   * failure never ends a run early) plus, with events, events not yet in the queue, `$1` being
+   * the number expected.
    */
   remainingSql(events: boolean): string;
   /** One row `{ done }` for the workflow whose id is `$1`. */
@@ -110,7 +111,7 @@ export const CONTENDER_INFO: Record<ContenderKey, ContenderInfo> = {
         `queue; successors inserted with { db: tx }, events by pgmq.send_batch in the same tx`;
     },
     remainingSql: (events) =>
-      `SELECT ((SELECT count(*) FROM pgboss.job WHERE state IN ('created', 'retry', 'active'))${
+      `SELECT ((SELECT count(*) FROM pgboss.job WHERE state <> 'completed')${
         events ? eventsMissing(`pgmq.q_${PEER_EVENTS_QUEUE}`) : ""
       })::int AS n`,
     workflowDoneSql: `SELECT EXISTS (SELECT 1 FROM pgboss.job WHERE name = '${CHAIN_QUEUE}' AND ` +
@@ -126,7 +127,7 @@ export const CONTENDER_INFO: Record<ContenderKey, ContenderInfo> = {
         graphilePoolSize(c)
       }, localQueue: { size: ${GRAPHILE_LOCAL_QUEUE} }, ` +
       `completeJobBatchDelay: 0, failJobBatchDelay: 0 (its performance page); successors by ` +
-      `helpers.addJob, with events add_job and pgmq.send in one statement`,
+      `helpers.addJob, events by pgmq.send through helpers.withPgClient`,
     remainingSql: (events) =>
       `SELECT ((SELECT count(*) FROM graphile_worker._private_jobs)${
         events ? eventsMissing(`pgmq.q_${PEER_EVENTS_QUEUE}`) : ""
