@@ -27,7 +27,6 @@ import {
   type TaskDetail,
   type TaskQuery,
 } from "../worker/task_queries.ts";
-import { retryTask } from "../worker/task_retry.ts";
 import type { Tasker } from "../worker/tasker.ts";
 import type { TransitionActor } from "../worker/transitions.ts";
 import { jsonResponse } from "./routes.ts";
@@ -93,9 +92,7 @@ export async function taskApiRoute(
       return await act(request, async (actor) => {
         if (action === "cancel") return await tasker.cancel(taskUuid, actor);
         if (action === "resolve") return await tasker.resolveTask(taskUuid, actor);
-        const done = await retryTask(tasker.db, taskUuid, actor);
-        tasker.worker.wake();
-        return done;
+        return await tasker.retry(taskUuid, actor);
       });
     }
     match = STEP_ACTION_PATH.exec(path);

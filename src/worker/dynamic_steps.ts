@@ -146,16 +146,26 @@ export async function applyDynamicOutcomes(
     if (item.state !== "complete" || !expansion) continue;
     note(item.claim.step.step_uuid, await expand(tx, item.claim, expansion));
   }
-  const refills = new Map<string, { item: DynamicItem; parallelism: number }>();
+  const refills = new Map<
+    string,
+    { item: DynamicItem; batch: NonNullable<DynamicOutcome["batch"]> }
+  >();
   for (const item of items) {
     const batch = item.dynamic?.batch;
     if (!batch || (item.state !== "complete" && item.state !== "error")) continue;
-    // fail_fast: a worker that failed for good stops its batch; no further worker starts.
-    if (item.state === "error" && batch.failure_strategy === "fail_fast") continue;
-    refills.set(batch.batch_of, { item, parallelism: batch.parallelism });
+    refills.set(batch.batch_of, { item, batch });
   }
-  for (const [batchOf, { item, parallelism }] of refills) {
-    note(item.claim.step.step_uuid, await refillBatches(tx, item.claim, batchOf, parallelism));
+  for (const [batchOf, { item, batch }] of refills) {
+    note(
+      item.claim.step.step_uuid,
+      await refillBatches(
+        tx,
+        item.claim,
+        batchOf,
+        batch.parallelism,
+        batch.failure_strategy === "fail_fast",
+      ),
+    );
   }
   return queued;
 }
@@ -276,6 +286,7 @@ async function expand(tx: Queryable, claim: ClaimedStep, expansion: Expansion): 
         claim,
         claim.step.step_uuid,
         worker.batch_config!.parallelism,
+        false,
       ),
     );
   }
@@ -297,7 +308,8 @@ async function send(
 /**
  * Queues the next pending workers of batch `batchOf`, so that at most `parallelism` of its
  * workers are queued, running or waiting for a retry at once (a failing worker keeps its slot
- * until it completes or fails for good).
+ * until it completes or fails for good). With `failFast`, a batch that has a worker failed for good
+ * starts no further worker (`failure_strategy: fail_fast`).
  *
  * @returns the names of the workers queued
  */
@@ -306,6 +318,7 @@ export async function refillBatches(
   claim: ClaimedStep,
   batchOf: string,
   parallelism: number,
+  failFast: boolean,
 ): Promise<string[]> {
   const rows = await tx.query<{ step_uuid: string; name: string }>(
     `WITH busy AS (
@@ -314,13 +327,15 @@ export async function refillBatches(
      ), next AS (
        SELECT step_uuid FROM tasker.steps
         WHERE batch_of = $1::uuid AND state = 'pending' AND pending_dependencies = 0
+          AND NOT ($3::bool AND EXISTS (SELECT 1 FROM tasker.steps f
+                                         WHERE f.batch_of = $1::uuid AND f.state = 'error'))
         ORDER BY position, name
         LIMIT greatest($2::int - (SELECT n FROM busy), 0)
      )
      UPDATE tasker.steps s SET state = 'enqueued', updated_at = now()
        FROM next WHERE s.step_uuid = next.step_uuid
      RETURNING s.step_uuid::text AS step_uuid, s.name`,
-    [batchOf, parallelism],
+    [batchOf, parallelism, failFast],
   );
   await send(tx, claim, rows);
   return rows.map((row) => row.name).sort();

@@ -68,7 +68,7 @@ export function httpErrorType(status: number): string {
  */
 export function retryAfterMs(
   value: string | null | undefined,
-  now = Date.now(),
+  now: number = Date.now(),
 ): number | undefined {
   if (value === null || value === undefined) return undefined;
   const text = value.trim();

@@ -130,8 +130,8 @@ export {
   TASK_ACTION_FROM,
   type TaskAction,
   type Transition,
-  transitionHistory,
   type TransitionActor,
+  transitionHistory,
 } from "./transitions.ts";
 export {
   type DlqEntry,

@@ -40,9 +40,7 @@ export async function retryTask(
   const row = rows[0];
   if (!row) throw new TaskNotFoundError(taskUuid);
   if (row.failed.length === 0) {
-    throw new InvalidTransitionError("task", taskUuid, "retry", row.state, [
-      "error (a step in error)",
-    ]);
+    throw new InvalidTransitionError("task", taskUuid, "retry", row.state, ["error"]);
   }
   let result: TaskActionResult | undefined;
   const enqueued: string[] = [];

@@ -64,6 +64,7 @@ import {
   type TaskQuery,
 } from "./task_queries.ts";
 import { purgeFinishedTasks, type PurgeOptions, type PurgeReport } from "./retention.ts";
+import { retryTask } from "./task_retry.ts";
 import type { TaskerConfig, TaskerConfigSource } from "../observe/config.ts";
 import type { HealthOptions, HealthReport } from "../observe/health.ts";
 import type { TaskerMetrics } from "../observe/metrics.ts";
@@ -395,6 +396,19 @@ export class Tasker implements AsyncDisposable {
    */
   cancel(taskUuid: string, actor: TransitionActor): Promise<TaskActionResult> {
     return cancelTask(this.db, taskUuid, actor);
+  }
+
+  /**
+   * Retries a failed task: every step in `error` runs again with fresh attempts (as
+   * `resetStep`), and the task is `in_progress` again.
+   *
+   * @throws {InvalidTransitionError} when none of its steps is in `error` (e.g. it is running)
+   * @throws {TaskNotFoundError} for an unknown task
+   */
+  async retry(taskUuid: string, actor: TransitionActor): Promise<TaskActionResult> {
+    const done = await retryTask(this.db, taskUuid, actor);
+    this.worker.wake();
+    return done;
   }
 
   /** Settles a task by hand (also from `error`): like `cancel`, ending `resolved_manually`. */

@@ -462,3 +462,39 @@ steps:
   );
   assert.deepEqual(row!.names, ["scan", "work_001", "work_002"]);
 });
+
+dbTest(
+  "fail_fast: a batch that failed for good starts no worker when another completes",
+  async (db) => {
+    const t = SIMPLE(uniqueName("ff"), "fail_fast", 2);
+    let failed!: () => void;
+    const failedRecorded = new Promise<void>((resolve) => (failed = resolve));
+    await using tasker = await openWith(
+      db,
+      [t],
+      simpleHandlers(40, 10, (batch) => (batch === "001" ? "fatal" : undefined), async (batch) => {
+        // Batch 002 completes only after batch 001's failure is recorded.
+        if (batch === "002") await failedRecorded;
+      }),
+    );
+    tasker.worker.onOutcome((claim, outcome) => {
+      if (claim.step.name === "work_001" && outcome.state === "error") failed();
+    });
+    const task = await tasker.submit({ namespace: t.namespace_name, name: "batched", context: {} });
+    const deadline = Date.now() + 20_000;
+    let status = await tasker.status(task.task_uuid);
+    while (status.steps.work_002?.state !== "complete" && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      status = await tasker.status(task.task_uuid);
+    }
+    assert.equal(status.steps.work_002?.state, "complete");
+    // Give a wrongly released worker time to run before checking it did not.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    status = await tasker.status(task.task_uuid);
+    assert.equal(status.status, "error");
+    assert.deepEqual(
+      [status.steps.work_003!.state, status.steps.work_004!.state],
+      ["pending", "pending"],
+    );
+  },
+);
