@@ -68,7 +68,10 @@ Deno.test("tasker: paths are relative to the current directory, also via deno ta
     await new Deno.Command("deno", {
       args: ["task", "--config", `${REPO_ROOT}deno.json`, "tasker", "templates", "validate", "."],
       cwd: `${sub}/templates`,
-      env: childEnv(),
+      // As from a user's shell: without the INIT_CWD that the suite's own `deno task test` set
+      // (`deno task` keeps an INIT_CWD it inherits).
+      clearEnv: true,
+      env: withoutInitCwd(childEnv()),
       stdout: "piped",
       stderr: "piped",
     }).output(),
@@ -155,3 +158,10 @@ Deno.test("tasker init imports the library from where the CLI came from: JSR, a 
   assert.equal(url.testing, "https://example.com/deno-tasker/v1/src/testing/mod.ts");
   assert.equal(url.cli, "https://example.com/deno-tasker/v1/src/cli/main.ts");
 });
+
+/** This process's environment with `overrides`, less `INIT_CWD`. */
+function withoutInitCwd(overrides: Record<string, string>): Record<string, string> {
+  const env = { ...Deno.env.toObject(), ...overrides };
+  delete env.INIT_CWD;
+  return env;
+}

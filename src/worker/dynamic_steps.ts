@@ -320,7 +320,24 @@ export async function refillBatches(
   parallelism: number,
   failFast: boolean,
 ): Promise<string[]> {
-  const rows = await tx.query<{ step_uuid: string; name: string }>(
+  const rows = await nextBatchWorkers(tx, batchOf, parallelism, failFast);
+  await send(tx, claim, rows);
+  return rows.map((row) => row.name).sort();
+}
+
+/**
+ * Marks the next pending workers of batch `batchOf` enqueued, as {@link refillBatches} does,
+ * without sending their messages (the caller sends them to its task's queue).
+ *
+ * @returns the workers now enqueued
+ */
+export function nextBatchWorkers(
+  tx: Queryable,
+  batchOf: string,
+  parallelism: number,
+  failFast: boolean,
+): Promise<{ step_uuid: string; name: string }[]> {
+  return tx.query<{ step_uuid: string; name: string }>(
     `WITH busy AS (
        SELECT count(*)::int AS n FROM tasker.steps
         WHERE batch_of = $1::uuid AND state IN ('enqueued', 'in_progress', 'waiting_for_retry')
@@ -337,6 +354,4 @@ export async function refillBatches(
      RETURNING s.step_uuid::text AS step_uuid, s.name`,
     [batchOf, parallelism, failFast],
   );
-  await send(tx, claim, rows);
-  return rows.map((row) => row.name).sort();
 }

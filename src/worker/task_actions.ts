@@ -25,6 +25,7 @@
 import type { Database, Queryable } from "../durable/database.ts";
 import { isUuid } from "../events/uuid.ts";
 import type { TemplateRegistry } from "../template/registry.ts";
+import { nextBatchWorkers } from "./dynamic_steps.ts";
 import { stepGraph } from "./graph.ts";
 import { stepQueueFor } from "./priority_queues.ts";
 import { ensureQueue } from "./queues.ts";
@@ -82,6 +83,8 @@ interface StepRow {
   step_uuid: string;
   name: string;
   template_step: string | null;
+  /** The batchable step whose batch this worker belongs to, for batch workers. */
+  batch_of: string | null;
   state: StepState;
   pending_dependencies: number;
 }
@@ -274,7 +277,16 @@ function settleStep(
         RETURNING s.step_uuid::text AS step_uuid, s.name, s.state`,
       [taskUuid, successors, row.name],
     );
-    const ready = released.filter((r) => r.state === "enqueued");
+    const ready: { step_uuid: string; name: string }[] = released.filter((r) =>
+      r.state === "enqueued"
+    );
+    // A batch worker settled by hand frees its slot: the batch's next pending worker starts.
+    const batch = template?.steps.find((s) => s.name === (row.template_step ?? row.name))
+      ?.batch_config;
+    if (row.batch_of && batch) {
+      const failFast = batch.failure_strategy === "fail_fast";
+      ready.push(...await nextBatchWorkers(tx, row.batch_of, batch.parallelism, failFast));
+    }
     await sendSteps(tx, task, taskUuid, ready.map((r) => r.step_uuid));
     return { state, enqueued: names(ready) };
   });
@@ -301,7 +313,8 @@ async function stepAction(
       throw new InvalidTransitionError("task", taskUuid, action, task.state, open);
     }
     const [row] = await tx.query<StepRow>(
-      `SELECT step_uuid::text AS step_uuid, name, template_step, state, pending_dependencies
+      `SELECT step_uuid::text AS step_uuid, name, template_step, batch_of::text AS batch_of, state,
+              pending_dependencies
          FROM tasker.steps
         WHERE task_uuid = $1::uuid AND (name = $2 OR step_uuid::text = lower($2))
         FOR UPDATE`,

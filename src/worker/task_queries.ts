@@ -10,26 +10,15 @@
 import type { Queryable } from "../durable/database.ts";
 import { TaskerError } from "../errors.ts";
 import type { JsonObject } from "../events/types.ts";
+import { TASK_STATES as SCHEMA_TASK_STATES } from "./schema_operations.ts";
 import { TaskNotFoundError } from "./task_status.ts";
+import { FINAL_TASK_STATES } from "./transitions.ts";
 
-/** Task states a query may filter on (Tasker's terminal states included). */
-export const TASK_STATES: readonly string[] = [
-  "pending",
-  "in_progress",
-  "complete",
-  "error",
-  "cancelled",
-  "resolved_manually",
-  "blocked_by_failures",
-];
+/** Task states a query may filter on: every state the schema allows. */
+const TASK_STATES: readonly string[] = SCHEMA_TASK_STATES;
 
 /** States in which a task is finished (nothing of it runs again unless an operator acts). */
-export const FINISHED_TASK_STATES: readonly string[] = [
-  "complete",
-  "error",
-  "cancelled",
-  "resolved_manually",
-];
+export const FINISHED_TASK_STATES: readonly string[] = FINAL_TASK_STATES;
 
 /** Filters and page of {@link listTasks}; every filter is optional and they combine with AND. */
 export interface TaskQuery {
