@@ -11,21 +11,15 @@ import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { parseTemplate } from "../src/template/load.ts";
 import { TemplateRegistry } from "../src/template/registry.ts";
-import { Tasker, type TaskerDatabaseOptions } from "../src/worker/tasker.ts";
+import { Tasker } from "../src/worker/tasker.ts";
 import { registerQuietHandlers, SHUTDOWN_TEMPLATE } from "./fixtures/shutdown_handlers.ts";
-import { postgresUrl, uniqueName } from "./_db.ts";
+import { uniqueName } from "./_db.ts";
+import { type ProcessTarget, processTest } from "./_process_targets.ts";
 
 const root = fileURLToPath(new URL("../", import.meta.url));
 const TASKS = 16;
 
-interface Target {
-  /** The child's database environment. */
-  env: Record<string, string>;
-  /** How the test's own Tasker opens the same database. */
-  database: TaskerDatabaseOptions;
-}
-
-async function openOn(target: Target, templates: TemplateRegistry): Promise<Tasker> {
+async function openOn(target: ProcessTarget, templates: TemplateRegistry): Promise<Tasker> {
   const tasker = await Tasker.open({
     templates,
     database: target.database,
@@ -61,7 +55,7 @@ async function waitUntilBusy(base: string): Promise<void> {
   throw new Error("the worker never claimed a step");
 }
 
-async function shutdownScenario(target: Target): Promise<void> {
+async function shutdownScenario(target: ProcessTarget): Promise<void> {
   const namespace = uniqueName("shut");
   const yaml = SHUTDOWN_TEMPLATE.replace("NAMESPACE", namespace);
   const templates = TemplateRegistry.fromTemplates([parseTemplate(yaml)]);
@@ -188,27 +182,4 @@ async function shutdownScenario(target: Target): Promise<void> {
   }
 }
 
-Deno.test("SIGTERM drains a busy embedded worker and loses nothing [pglite]", async () => {
-  const dataDir = await Deno.makeTempDir({ prefix: "tasker-shutdown-data-" });
-  try {
-    await shutdownScenario({
-      // An empty DATABASE_URL counts as unset, so the child stays embedded.
-      env: { TASKER_DATA_DIR: dataDir, DATABASE_URL: "" },
-      database: { dataDir, embedded: true },
-    });
-  } finally {
-    await Deno.remove(dataDir, { recursive: true });
-  }
-});
-
-const serverUrl = postgresUrl();
-
-Deno.test({
-  name: "SIGTERM drains a busy worker and loses nothing [postgres]",
-  ignore: serverUrl === undefined,
-  fn: () =>
-    shutdownScenario({
-      env: { DATABASE_URL: serverUrl!, TASKER_DATA_DIR: "" },
-      database: { url: serverUrl!, poolSize: 2, writerPoolSize: 1 },
-    }),
-});
+processTest("SIGTERM drains a busy worker and loses nothing", shutdownScenario);

@@ -7,11 +7,12 @@ import { fileURLToPath } from "node:url";
 import { parseTemplate } from "../../src/template/load.ts";
 import { TemplateRegistry } from "../../src/template/registry.ts";
 import { HandlerRegistry } from "../../src/worker/handler_registry.ts";
-import { Tasker, type TaskerDatabaseOptions } from "../../src/worker/tasker.ts";
+import { Tasker } from "../../src/worker/tasker.ts";
 import { success } from "../../src/worker/types.ts";
-import { dbTest, postgresUrl, uniqueName } from "../_db.ts";
+import { dbTest, uniqueName } from "../_db.ts";
 import { HANG_TEMPLATE } from "../fixtures/hanging_handlers.ts";
 import { openTasker, parseTemplateIn } from "../worker/_engine.ts";
+import { type ProcessTarget, processTest } from "../_process_targets.ts";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -109,12 +110,7 @@ dbTest(
   },
 );
 
-interface Target {
-  env: Record<string, string>;
-  database: TaskerDatabaseOptions;
-}
-
-async function abandonScenario(target: Target): Promise<void> {
+async function abandonScenario(target: ProcessTarget): Promise<void> {
   const namespace = uniqueName("hang");
   const yaml = HANG_TEMPLATE.replace("NAMESPACE", namespace);
   const templates = TemplateRegistry.fromTemplates([parseTemplate(yaml)]);
@@ -184,26 +180,4 @@ async function abandonScenario(target: Target): Promise<void> {
   }
 }
 
-Deno.test("tasker worker exits 3 after abandoning handlers that never settle [pglite]", async () => {
-  const dataDir = await Deno.makeTempDir({ prefix: "tasker-hang-data-" });
-  try {
-    await abandonScenario({
-      env: { TASKER_DATA_DIR: dataDir, DATABASE_URL: "" },
-      database: { dataDir, embedded: true },
-    });
-  } finally {
-    await Deno.remove(dataDir, { recursive: true });
-  }
-});
-
-const serverUrl = postgresUrl();
-
-Deno.test({
-  name: "tasker worker exits 3 after abandoning handlers that never settle [postgres]",
-  ignore: serverUrl === undefined,
-  fn: () =>
-    abandonScenario({
-      env: { DATABASE_URL: serverUrl!, TASKER_DATA_DIR: "" },
-      database: { url: serverUrl!, poolSize: 2, writerPoolSize: 1 },
-    }),
-});
+processTest("tasker worker exits 3 after abandoning handlers that never settle", abandonScenario);
