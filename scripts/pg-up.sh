@@ -17,12 +17,27 @@
 # Running it again while that server runs prints the same URL. PostgreSQL refuses to run as root,
 # so as root the server runs as the `postgres` OS user (created when missing).
 # Network: only Debian's package mirrors (step 1) and the npm registry (step 2).
+#
+# The server runs with fsync off (fast tests; nothing in it needs to survive a power cut). For
+# benchmarks, `TASKER_PG_FSYNC=on bash scripts/pg-up.sh` starts a SEPARATE cluster with fsync on,
+# on its own port and data directory, leaving the default one alone: everything above, under
+# ${TMPDIR:-/tmp}/deno-tasker-pg-fsync instead of ${TMPDIR:-/tmp} (so the other scripts reach it
+# with TMPDIR=${TMPDIR:-/tmp}/deno-tasker-pg-fsync, e.g. to stop it with scripts/pg-down.sh).
 set -euo pipefail
 
 # Everything but the final URL line goes to stderr.
 exec 3>&1 1>&2
 
-STATE_ROOT="${TMPDIR:-/tmp}/deno-tasker-pg"
+case ${TASKER_PG_FSYNC:-off} in
+  off) STATE_BASE="${TMPDIR:-/tmp}" ;;
+  on) STATE_BASE="${TMPDIR:-/tmp}/deno-tasker-pg-fsync" ;;
+  *)
+    echo "pg-up: error: TASKER_PG_FSYNC must be on or off, got '${TASKER_PG_FSYNC}'" >&2
+    exit 1
+    ;;
+esac
+PG_FSYNC=${TASKER_PG_FSYNC:-off}
+STATE_ROOT="$STATE_BASE/deno-tasker-pg"
 STATE_FILE="$STATE_ROOT/state"
 PGMQ_PACKAGE="@electric-sql/pglite-pgmq"
 PGMQ_PACKAGE_VERSION="0.0.6"
@@ -42,6 +57,11 @@ fi
 
 mkdir -p "$STATE_ROOT"
 chmod 755 "$STATE_ROOT" 2>/dev/null || true
+# The fsync-on cluster's server user must be able to reach it through the extra directory (never
+# chmod the default STATE_BASE: that is TMPDIR or /tmp itself).
+if [[ $PG_FSYNC == on ]]; then
+  chmod 755 "$STATE_BASE" 2>/dev/null || true
+fi
 # Serialise concurrent runs so two callers never create two clusters.
 if command -v flock >/dev/null 2>&1; then
   exec 9>"$STATE_ROOT/lock"
@@ -180,7 +200,7 @@ wait_ready() {
 # not inherit fd 3 (our stdout: a caller's $(...) would never see EOF) nor fd 9 (the lock).
 start_server() {
   as_owner "$TASKER_PG_BINDIR/pg_ctl" -D "$TASKER_PG_DATADIR" -l "$TASKER_PG_LOG" -w -t 60 \
-    -o "-c listen_addresses=127.0.0.1 -p $TASKER_PG_PORT -k $TASKER_PG_SOCKDIR -c fsync=off" \
+    -o "-c listen_addresses=127.0.0.1 -p $TASKER_PG_PORT -k $TASKER_PG_SOCKDIR -c fsync=$PG_FSYNC" \
     start >&2 3>&- 9>&- || return 1
   wait_ready
 }
@@ -256,6 +276,7 @@ DATABASE_URL="postgres://postgres@127.0.0.1:$TASKER_PG_PORT/tasker"
   printf 'TASKER_PG_BINDIR=%q\n' "$TASKER_PG_BINDIR"
   printf 'TASKER_PG_RUNAS=%q\n' "$TASKER_PG_RUNAS"
   printf 'DATABASE_URL=%q\n' "$DATABASE_URL"
+  printf 'TASKER_PG_FSYNC=%q\n' "$PG_FSYNC"
 } >"$STATE_FILE"
 log "state recorded in $STATE_FILE"
 echo "DATABASE_URL=$DATABASE_URL" >&3

@@ -49,7 +49,7 @@ Deno.test("tasker tasks: list, show, cancel, retry, purge; status by correlation
   assert.match(
     status.stdout,
     new RegExp(
-      `^task ${delayed.task_uuid} linear_workflow/mathematical_sequence@1\\.0\\.0: in_progress`,
+      `^task ${delayed.task_uuid} linear_workflow/mathematical_sequence@1\\.0\\.0: in_progress \\(tasker: pending\\)`,
     ),
   );
   assert.match(status.stdout, /delayed: its first steps run at \d{4}-/);
@@ -64,12 +64,13 @@ Deno.test("tasker tasks: list, show, cancel, retry, purge; status by correlation
   ]);
   const errors = await tasker(["tasks", "list", "--state", "error"]);
   assert.equal(errors.code, 0, errors.text);
-  assert.match(errors.stdout, new RegExp(`^${failedUuid}  error`, "m"));
+  assert.match(errors.stdout, new RegExp(`^${failedUuid}  error\\s+blocked_by_failures  `, "m"));
   assert.match(errors.stdout, /^page 1 of 1: 1 of 1 tasks$/m);
 
   const shown = await tasker(["tasks", "show", failedUuid]);
   assert.equal(shown.code, 0, shown.text);
   assert.match(shown.stdout, /error\s+attempts 1\/\d+.*50,?000/);
+  assert.match(shown.stdout, /^task \S+ .*: error \(tasker: blocked_by_failures\)$/m);
 
   const retryRunning = await tasker(["tasks", "retry", delayed.task_uuid]);
   assert.equal(retryRunning.code, 1);

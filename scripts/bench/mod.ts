@@ -4,6 +4,8 @@
  * same run. The durable and steps benchmarks use the server named by `DATABASE_URL` when set
  * (start one with `scripts/pg-up.sh`), else embedded PGlite. The comparison with pg-boss and
  * graphile-worker (`peers.ts`) needs the server; `deno task bench peers [--quick]` runs only it.
+ * So does the scale-out check (`scale_out.ts`: 1, 2 and 4 worker processes on one database, with
+ * its double-run and lost-event checks); `deno task bench scale [--quick]` runs only it.
  *
  * @module
  */
@@ -12,11 +14,16 @@ import { run as runFastPath } from "./fast_path.ts";
 import { formatDurableBench, run as runDurable } from "./durable.ts";
 import { run as runSteps } from "./steps.ts";
 import { parsePeersArgs, run as runPeers } from "./peers.ts";
+import { parseScaleArgs, run as runScale } from "./scale_out.ts";
 
 if (Deno.args[0] === "peers") {
   // `deno task bench peers [--quick]`: only deno-tasker against pg-boss and graphile-worker.
   console.log("## Against pg-boss and graphile-worker (scripts/bench/peers.ts)\n");
   await runPeers(parsePeersArgs(Deno.args.slice(1)));
+} else if (Deno.args[0] === "scale") {
+  // `deno task bench scale [--quick]`: only the scale-out check (exits 1 when a check fails).
+  console.log("## Scale-out (scripts/bench/scale_out.ts)\n");
+  await runScale(parseScaleArgs(Deno.args.slice(1)));
 } else {
   console.log("## Fast path (scripts/bench/fast_path.ts)\n");
   await runFastPath();
@@ -26,4 +33,6 @@ if (Deno.args[0] === "peers") {
   await runSteps();
   console.log("\n## Against pg-boss and graphile-worker (scripts/bench/peers.ts)\n");
   await runPeers();
+  console.log("\n## Scale-out (scripts/bench/scale_out.ts)\n");
+  await runScale();
 }

@@ -1,7 +1,8 @@
 /**
  * One incarnation of a worker-isolated actor, publisher side: one Worker from spawn to
- * terminate. It feeds the Worker batches from the actor's mailbox (at most two ahead of its
- * acknowledgements), settles what the Worker reports done, and kills it — exchanging the shared
+ * terminate. It feeds the Worker batches from the actor's mailbox as soon as mail arrives (at most
+ * two batches' worth of messages ahead of its acknowledgements), settles what the Worker reports
+ * done, and kills it — exchanging the shared
  * progress slot first, so what finished and what was running are decided exactly — when a message
  * overruns `messageTimeoutMs`, the heartbeat stops, or its code throws.
  *
@@ -23,12 +24,15 @@ import {
 } from "./worker_protocol.ts";
 
 /**
- * Batches sent ahead of the Worker's acknowledgements: two, so encoding here overlaps decoding
- * there. Counted in batches, not messages, on purpose: while the Worker is behind, events pile up
- * in the mailbox and leave as one large batch, instead of a stream of tiny ones whose per-batch
- * cost would keep it behind (measured: counting messages dropped events under load).
+ * Messages sent ahead of the Worker's acknowledgements, in batches: at most this many times
+ * `batchSize`, so encoding here overlaps decoding there. Measured at a steady 50k events/s, the
+ * old limit of two *batches* ahead made the tail: while two small batches waited in a Worker whose
+ * thread the OS had parked for a few ms, every later event waited in the mailbox for their
+ * acknowledgements, then for a full batch to be encoded and decoded. Counting messages, a parked
+ * Worker finds what arrived meanwhile already posted when its thread runs again.
  */
 const BATCHES_AHEAD = 2;
+const BATCHES_IN_FLIGHT = Number(Deno.env.get("XK") ?? 8);
 
 /** What an incarnation needs to know, checked by `workerActorFactory`. */
 export interface Settings {
@@ -54,10 +58,14 @@ export class WorkerIncarnation<M> implements PumpBehavior<M> {
   #epoch = 0;
   #feed: ActorFeed<M> | null = null;
   #ready = false;
+  /** Messages posted to this Worker (the settled ones included). */
+  #sent = 0;
   /** Batches posted and not acknowledged. */
   #batchesOut = 0;
   /** Messages the publisher counted as handled by this Worker. */
   #settled = 0;
+  /** Most messages posted and not yet settled. */
+  readonly #window: number;
   #stoppedReply = false;
   #failure: { error: unknown; blame: boolean } | null = null;
   #wake: (() => void) | null = null;
@@ -78,6 +86,7 @@ export class WorkerIncarnation<M> implements PumpBehavior<M> {
    */
   constructor(settings: Settings) {
     this.#settings = settings;
+    this.#window = BATCHES_AHEAD * settings.batchSize;
   }
 
   /** Runs the Worker until the incarnation ends; rejects to crash the actor. */
@@ -94,7 +103,7 @@ export class WorkerIncarnation<M> implements PumpBehavior<M> {
           return;
         }
         if (this.#ready) this.#send(feed);
-        if (feed.drained && this.#batchesOut === 0) return;
+        if (feed.drained && this.#sent === this.#settled) return;
         await this.#next(feed);
       }
     } finally {
@@ -202,44 +211,69 @@ export class WorkerIncarnation<M> implements PumpBehavior<M> {
     this.#poke();
   }
 
-  /** Sends batches while fewer than BATCHES_AHEAD are unacknowledged. */
+  /** Room left in the window: how many more messages may be posted now. */
+  get #room(): number {
+    return this.#window - (this.#sent - this.#settled);
+  }
+
+  /**
+   * Whether to post a batch now. Mail leaves at once while the window has room for all of it (up
+   * to a batch): no timer, no waiting to fill a batch. When it has not — the Worker is behind — the
+   * backlog waits for room for a whole batch, so that under load batches grow to `batchSize`
+   * instead of trickling out as small ones whose per-batch cost would keep the Worker behind.
+   */
+  #maySend(queued: number): boolean {
+    if (queued === 0 || this.#batchesOut >= BATCHES_IN_FLIGHT) return false;
+    // The window holds two batches, so an idle Worker always has room for one.
+    return this.#room >= Math.min(queued, this.#settings.batchSize);
+  }
+
+  /** Posts batches while the window allows (see `#maySend`). */
   #send(feed: ActorFeed<M>): void {
     const worker = this.#worker;
-    while (worker !== null && this.#batchesOut < BATCHES_AHEAD && feed.queued !== 0) {
-      const batch = feed.take(this.#settings.batchSize);
+    const batchSize = this.#settings.batchSize;
+    while (worker !== null && this.#maySend(feed.queued)) {
+      const batch = feed.take(Math.min(batchSize, this.#room));
       const encoded = this.#encode(batch, feed);
       if (encoded === null) continue;
       const message: ToWorker = { t: "batch", data: encoded.data };
       worker.postMessage(message);
+      this.#sent += encoded.count;
       this.#batchesOut++;
       this.#armWatchdog();
     }
   }
 
-  /** One JSON string per batch; a message that cannot be encoded is rejected, not retried. */
-  #encode(batch: M[], feed: ActorFeed<M>): { data: string } | null {
-    try {
-      return { data: JSON.stringify(batch) };
-    } catch {
-      const parts: string[] = [];
-      for (const message of batch) {
-        try {
-          parts.push(JSON.stringify(message) ?? "null");
-        } catch (error) {
-          const why = error instanceof Error ? error.message : String(error);
-          feed.reject(
-            message,
-            new WorkerActorError(
-              this.#settings.name,
-              "DataCloneError",
-              `a message cannot cross to the Worker as JSON: ${why}`,
-              "",
-            ),
-          );
-        }
+  /**
+   * One string per batch, one JSON text per line (JSON.stringify never emits a raw newline), so
+   * the Worker parses each message just before it handles it rather than the whole batch first.
+   * A message that cannot be encoded is rejected, not retried.
+   */
+  #encode(batch: M[], feed: ActorFeed<M>): { data: string; count: number } | null {
+    let data = "";
+    let count = 0;
+    for (let index = 0; index < batch.length; index++) {
+      const message = batch[index] as M;
+      let line: string;
+      try {
+        line = JSON.stringify(message) ?? "null";
+      } catch (error) {
+        const why = error instanceof Error ? error.message : String(error);
+        feed.reject(
+          message,
+          new WorkerActorError(
+            this.#settings.name,
+            "DataCloneError",
+            `a message cannot cross to the Worker as JSON: ${why}`,
+            "",
+          ),
+        );
+        continue;
       }
-      return parts.length === 0 ? null : { data: `[${parts.join(",")}]` };
+      data = count === 0 ? line : `${data}\n${line}`;
+      count++;
     }
+    return count === 0 ? null : { data, count };
   }
 
   /** Waits for a reply, a kill, an abort, an interrupt, or (if it can send) mail. */
@@ -253,7 +287,11 @@ export class WorkerIncarnation<M> implements PumpBehavior<M> {
           this.#poke();
         });
       }
-      if (this.#ready && this.#batchesOut < BATCHES_AHEAD && !this.#waitingMailbox) {
+      // Mail is worth waiting for only when the window has room; otherwise an ack wakes us.
+      if (
+        this.#ready && feed.queued === 0 && this.#room > 0 &&
+        this.#batchesOut < BATCHES_IN_FLIGHT && !this.#waitingMailbox
+      ) {
         this.#waitingMailbox = true;
         feed.whenReady().then(() => {
           this.#waitingMailbox = false;
@@ -309,7 +347,7 @@ export class WorkerIncarnation<M> implements PumpBehavior<M> {
     const value = Atomics.load(this.#control, CONTROL.progress);
     const { finished, running } = decodeProgress(value, this.#settled);
     if (!running) {
-      if (this.#batchesOut > 0 || finished > 0) this.#armWatchdog();
+      if (this.#sent !== this.#settled || finished > 0) this.#armWatchdog();
       return;
     }
     const started = this.#epoch + Atomics.load(this.#control, CONTROL.started) - 1;

@@ -27,17 +27,20 @@ export interface RunReport {
   task_uuid: string;
   /** Its final state. */
   status: TaskStatus["status"];
+  /** Tasker's task state, derived from the stored one and the steps'. */
+  tasker_state: TaskStatus["tasker_state"];
   /** Each step's state, attempts, result and error. */
   steps: Record<string, { state: string; attempts: number; result: unknown; error: unknown }>;
   /** The events its steps fired. */
   events: { event_name: string; delivery_mode: string; event_id: string }[];
 }
 
-/** `{task_uuid, status, steps, events}` from a status. */
+/** `{task_uuid, status, tasker_state, steps, events}` from a status. */
 export function runReport(status: TaskStatus): RunReport {
   return {
     task_uuid: status.task_uuid,
     status: status.status,
+    tasker_state: status.tasker_state,
     steps: status.steps,
     events: status.events.map((e) => ({
       event_name: e.event_name,
@@ -167,7 +170,7 @@ function delayFlags(parsed: ParsedArgs): { delay_ms?: number; run_at?: string } 
 
 function printStatus(status: TaskStatus): void {
   console.log(
-    `task ${status.task_uuid} ${status.namespace}/${status.name}@${status.version}: ${status.status}`,
+    `task ${status.task_uuid} ${status.namespace}/${status.name}@${status.version}: ${status.status} (tasker: ${status.tasker_state})`,
   );
   for (const [name, step] of Object.entries(status.steps)) {
     const detail = step.state === "complete"

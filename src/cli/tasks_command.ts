@@ -220,6 +220,8 @@ function summaryLine(task: TaskSummary): string {
   return [
     task.task_uuid,
     task.status.padEnd(11),
+    // Tasker's fine-grained state beside the stored one (derived, see task_status.ts).
+    task.tasker_state.padEnd(24),
     `${task.namespace}/${task.name}@${task.version}`,
     `${task.steps_complete}/${task.step_count} steps`,
     task.created_at,
@@ -227,7 +229,9 @@ function summaryLine(task: TaskSummary): string {
 }
 
 function printDetail(d: TaskDetail): void {
-  console.log(`task ${d.task_uuid} ${d.namespace}/${d.name}@${d.version}: ${d.status}`);
+  console.log(
+    `task ${d.task_uuid} ${d.namespace}/${d.name}@${d.version}: ${d.status} (tasker: ${d.tasker_state})`,
+  );
   console.log(
     `  correlation_id ${d.correlation_id}  created ${d.created_at}${
       d.completed_at ? `  finished ${d.completed_at}` : ""

@@ -28,6 +28,7 @@ import {
 import { forgetQueue, writeBatch } from "./writer_sql.ts";
 import { prepare, type Prepared } from "./writer_prepare.ts";
 import { signalQueueWritten } from "./writer_signal.ts";
+import { type TransactionalEvents, transactionalEvents } from "./writer_within.ts";
 import { openDatabase } from "./open.ts";
 import type {
   DurableWriterOpenOptions,
@@ -91,6 +92,7 @@ export class DurableWriter implements AsyncDisposable {
   #stopped = false;
   #firstLostSeq = Infinity;
   #closing: Promise<WriterCloseReport> | undefined;
+  #transactional: TransactionalEvents | undefined;
 
   /**
    * Creates a writer on `options.db`; nothing runs until the first event.
@@ -225,6 +227,30 @@ export class DurableWriter implements AsyncDisposable {
   /** A snapshot of the counters; see {@link DurableWriterStats}. */
   stats(): DurableWriterStats {
     return this.#counts.snapshot(this.#held, this.#inFlightBatches.size);
+  }
+
+  /**
+   * This writer's second way in: events written into PGMQ inside a caller's transaction (the
+   * step committer's, so a step's durable events commit with its outcome), with this writer's
+   * validation, statement, queue creation and counters. Use it only when `tx` is a transaction
+   * on this writer's database.
+   *
+   * @returns the transactional entry point (see `writer_within.ts`)
+   */
+  transactional(): TransactionalEvents {
+    this.#transactional ??= transactionalEvents({
+      db: this.#db,
+      strategy: this.#config.strategy,
+      committed: (events) => {
+        if (events.length === 0) return;
+        this.#counts.enqueued += events.length;
+        this.#counts.written += events.length;
+        this.#counts.batches++;
+        if (events.length > this.#counts.maxBatch) this.#counts.maxBatch = events.length;
+        for (const queue of new Set(events.map((e) => e.queue))) signalQueueWritten(queue);
+      },
+    });
+    return this.#transactional;
   }
 
   #accept(prepared: Prepared, settle: Settle | undefined): void {

@@ -8,7 +8,12 @@
 
 import type { EventDeclaration } from "../template/types.ts";
 import type { JsonObject } from "./types.ts";
-import type { NaiveTimestamp, StepExecutionResult, TaskSequenceStep } from "./wire_types.ts";
+import type {
+  NaiveTimestamp,
+  StepExecutionResult,
+  TaskSequenceStep,
+  WireCheckpoint,
+} from "./wire_types.ts";
 
 /** The task a step belongs to, as a publisher sees it. */
 export interface StepEventTask {
@@ -72,6 +77,12 @@ export interface StepEventStep {
   template_step_name?: string;
   /** A batch worker's own input (cursor, batch metadata), set on claimed batch workers. */
   inputs?: Record<string, unknown>;
+  /**
+   * The step's saved checkpoint (Tasker's `CheckpointRecord`: `cursor`, `items_processed`,
+   * `timestamp`, `accumulated_results`, `history`), when it has yielded; it becomes
+   * `workflow_step.checkpoint` of the step's events. Absent or null when it never yielded.
+   */
+  checkpoint?: WireCheckpoint | null;
 }
 
 /** Why an attempt failed, as the handler (or the worker, for a timeout or a throw) reported. */

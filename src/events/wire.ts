@@ -193,7 +193,8 @@ function wireStep(input: TaskSequenceStepInput, now: Date): WireWorkflowStep {
       ? null
       : initialization,
     results: null,
-    checkpoint: null,
+    // Tasker's column holds the CheckpointRecord as saved; null for a step that never yielded.
+    checkpoint: step.checkpoint ?? null,
     created_at: step.created_at ?? attemptStarted,
     updated_at: attemptStarted,
   };

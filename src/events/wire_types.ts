@@ -66,6 +66,23 @@ export interface WireTaskForOrchestration {
   namespace_name: string;
 }
 
+/**
+ * `workflow_step.checkpoint`: Tasker's `CheckpointRecord`, the JSON its `workflow_steps.checkpoint`
+ * column holds after a yield.
+ */
+export interface WireCheckpoint {
+  /** Where to resume: a number, string or object. */
+  cursor: unknown;
+  /** Items processed so far, cumulative. */
+  items_processed: number;
+  /** When it was saved, RFC 3339. */
+  timestamp: string;
+  /** What the handler carries across yields; null when it gave none. */
+  accumulated_results: Record<string, unknown> | null;
+  /** Every yield so far, oldest first (`cursor`, `timestamp`); the last is this one. */
+  history: { cursor: unknown; timestamp: string }[];
+}
+
 /** `task_sequence_step.workflow_step`: the step row with Tasker's column names (18 fields). */
 export interface WireWorkflowStep {
   /** The step's UUID (equal to `metadata.step_uuid`). */
@@ -98,8 +115,8 @@ export interface WireWorkflowStep {
   inputs: unknown;
   /** The persisted result, if any (null while the attempt runs). */
   results: unknown;
-  /** Batch checkpoint data (not used here; null). */
-  checkpoint: unknown;
+  /** The step's last saved checkpoint; null when it never yielded. */
+  checkpoint: WireCheckpoint | null;
   /** When the row was created. */
   created_at: NaiveTimestamp;
   /** When the row last changed. */

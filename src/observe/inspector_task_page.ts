@@ -192,6 +192,10 @@ function render(task) {
   const status = $("status");
   status.textContent = task.status;
   status.className = "badge s-" + task.status;
+  // Tasker's fine-grained state, derived from the steps (task_status.ts), beside the stored one.
+  const taskerState = $("tasker-state");
+  taskerState.textContent = "tasker: " + task.tasker_state;
+  taskerState.className = "badge s-" + task.tasker_state;
   const facts = [["task", task.task_uuid], ["correlation id", task.correlation_id], ["created", task.created_at],
     ["finished", task.completed_at || "—"], ["steps", task.steps_complete + "/" + task.step_count + " complete"]];
   if (task.run_at) facts.push(["runs at", task.run_at]);
@@ -276,7 +280,8 @@ export function inspectorTaskPage(nonce: string): string {
 </header>
 <main>
   <section>
-    <h2><span id="title">loading…</span> <span id="status" class="badge">…</span></h2>
+    <h2><span id="title">loading…</span> <span id="status" class="badge">…</span>
+      <span id="tasker-state" class="badge" title="Tasker's task state, derived from the steps">…</span></h2>
     <dl id="facts"></dl>
     <div class="actions">
       <button id="cancel" class="danger" disabled>Cancel task</button>

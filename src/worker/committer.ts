@@ -14,6 +14,8 @@ import { backoffDelay } from "../durable/latency.ts";
 import { describeError, sqlState } from "../durable/writer_errors.ts";
 import { type RecordedOutcome, recordOutcomes, type StepOutcomeRecord } from "./step_store.ts";
 import { failure } from "./types.ts";
+import { domainEventsQueue } from "../names.ts";
+import type { TransactionalEvents } from "../durable/writer_within.ts";
 
 interface Waiting {
   record: StepOutcomeRecord;
@@ -27,6 +29,8 @@ export interface CommitterOptions {
   maxGroup?: number;
   /** Attempts per group when the database fails (with backoff between). Default 5. */
   attempts?: number;
+  /** Where steps' durable events are written within the group's transaction (see `recordOutcomes`). */
+  events?: TransactionalEvents;
 }
 
 /**
@@ -43,6 +47,7 @@ export class OutcomeCommitter {
   readonly #workerId: string;
   readonly #maxGroup: number;
   readonly #attempts: number;
+  readonly #events: TransactionalEvents | undefined;
   #waiting: Waiting[] = [];
   #flushing: Promise<void> | undefined;
   #groups = 0;
@@ -62,6 +67,7 @@ export class OutcomeCommitter {
     this.#workerId = workerId;
     this.#maxGroup = Math.max(1, options.maxGroup ?? 200);
     this.#attempts = Math.max(1, options.attempts ?? 5);
+    this.#events = options.events;
   }
 
   /**
@@ -114,10 +120,16 @@ export class OutcomeCommitter {
    */
   async #commit(group: Waiting[]): Promise<void> {
     let lastError: unknown;
+    let recreated = false;
     for (let attempt = 1; attempt <= this.#attempts; attempt++) {
       const started = performance.now();
       try {
-        const outcomes = await recordOutcomes(this.#db, group.map((w) => w.record), this.#workerId);
+        const outcomes = await recordOutcomes(
+          this.#db,
+          group.map((w) => w.record),
+          this.#workerId,
+          this.#events,
+        );
         this.#busyMs += performance.now() - started;
         this.#groups++;
         this.#recorded += outcomes.filter((o) => o !== null).length;
@@ -126,6 +138,16 @@ export class OutcomeCommitter {
       } catch (error) {
         this.#busyMs += performance.now() - started;
         lastError = error;
+        if (this.#events && !recreated && sqlState(error) === UNDEFINED_TABLE) {
+          // An events queue was dropped after this process created it: create it again and
+          // retry, rather than blame the outcomes (publishing never fails a step).
+          recreated = true;
+          this.#events.forgetQueues(
+            group.map((w) => domainEventsQueue(w.record.claim.task.namespace)),
+          );
+          attempt--;
+          continue;
+        }
         if (!isTransient(error)) return await this.#isolate(group, error);
         if (attempt < this.#attempts) {
           await new Promise((resolve) => setTimeout(resolve, backoffDelay(attempt, 50, 2000)));
@@ -175,6 +197,9 @@ function isTransient(error: unknown): boolean {
   const state = sqlState(error);
   return state !== undefined && TRANSIENT_CLASSES.has(state.slice(0, 2));
 }
+
+/** "relation does not exist". */
+const UNDEFINED_TABLE = "42P01";
 
 // 08 connection exception, 40 transaction rollback (serialization, deadlock), 53 insufficient
 // resources, 57 operator intervention (admin shutdown, cancel), 58 system error (I/O).

@@ -144,7 +144,7 @@ export async function applyDynamicOutcomes(
   for (const item of items) {
     const expansion = item.dynamic?.expansion;
     if (item.state !== "complete" || !expansion) continue;
-    note(item.claim.step.step_uuid, await expand(tx, item.claim, expansion));
+    note(item.claim.step.step_uuid, await createExpansion(tx, originOf(item.claim), expansion));
   }
   const refills = new Map<
     string,
@@ -160,7 +160,7 @@ export async function applyDynamicOutcomes(
       item.claim.step.step_uuid,
       await refillBatches(
         tx,
-        item.claim,
+        originOf(item.claim),
         batchOf,
         batch.parallelism,
         batch.failure_strategy === "fail_fast",
@@ -170,8 +170,47 @@ export async function applyDynamicOutcomes(
   return queued;
 }
 
-async function expand(tx: Queryable, claim: ClaimedStep, expansion: Expansion): Promise<string[]> {
-  const taskUuid = claim.task.task_uuid;
+/** The step whose outcome creates steps, and the queue its task's steps are sent to. */
+export interface ExpansionOrigin {
+  /** Its task. */
+  task_uuid: string;
+  /** The decision or batchable step (batch workers record it as their `batch_of`). */
+  step_uuid: string;
+  /** Its name. */
+  step_name: string;
+  /** The step queue of its task's priority band. */
+  queue: string;
+}
+
+function originOf(claim: ClaimedStep): ExpansionOrigin {
+  return {
+    task_uuid: claim.task.task_uuid,
+    step_uuid: claim.step.step_uuid,
+    step_name: claim.step.name,
+    queue: claim.source.queue,
+  };
+}
+
+/**
+ * Creates the steps an expansion plans — a decision's branches or a batchable step's workers,
+ * with the convergence steps that join them — queues those with nothing to wait for and grows
+ * the task's step count. Call it in the transaction that records `origin` as complete, after
+ * its row says so (a created step does not wait for it). The worker calls it for a handler's
+ * outcome; an operator's `complete_manually` for the result given (task_actions.ts).
+ *
+ * @returns the names of the steps queued
+ *
+ * @example
+ * ```ts ignore
+ * const queued = await createExpansion(tx, origin, { kind: "decision", template, requested });
+ * ```
+ */
+export async function createExpansion(
+  tx: Queryable,
+  origin: ExpansionOrigin,
+  expansion: Expansion,
+): Promise<string[]> {
+  const taskUuid = origin.task_uuid;
   const existing = await tx.query<
     { name: string; template_step: string; state: string; batch_of: string | null }
   >(
@@ -193,10 +232,10 @@ async function expand(tx: Queryable, claim: ClaimedStep, expansion: Expansion): 
   const rows: NewRow[] = [];
   let plain: StepTemplate[];
   if (expansion.kind === "decision") {
-    plain = decisionCreates(template, claim.step.name, expansion.requested, templateNames);
+    plain = decisionCreates(template, origin.step_name, expansion.requested, templateNames);
   } else {
     // Replays create nothing: this batchable step has made its workers already.
-    if (existing.some((row) => row.batch_of === claim.step.step_uuid)) return [];
+    if (existing.some((row) => row.batch_of === origin.step_uuid)) return [];
     const { worker, inputs } = expansion.plan;
     for (const input of inputs) {
       const name = batchWorkerName(input);
@@ -208,7 +247,7 @@ async function expand(tx: Queryable, claim: ClaimedStep, expansion: Expansion): 
         step: worker,
         waits: [],
         inputs: input,
-        batchOf: claim.step.step_uuid,
+        batchOf: origin.step_uuid,
         templateStep: worker.name,
       });
       addInstance(worker.name, name);
@@ -276,15 +315,15 @@ async function expand(tx: Queryable, claim: ClaimedStep, expansion: Expansion): 
     [taskUuid, inserted.length],
   );
   const ready = inserted.filter((row) => row.state === "enqueued");
-  await send(tx, claim, ready);
+  await send(tx, origin, ready);
   const names = ready.map((row) => row.name);
   if (expansion.kind === "batch") {
     const worker = expansion.plan.worker;
     names.push(
       ...await refillBatches(
         tx,
-        claim,
-        claim.step.step_uuid,
+        origin,
+        origin.step_uuid,
         worker.batch_config!.parallelism,
         false,
       ),
@@ -295,13 +334,13 @@ async function expand(tx: Queryable, claim: ClaimedStep, expansion: Expansion): 
 
 async function send(
   tx: Queryable,
-  claim: ClaimedStep,
+  origin: ExpansionOrigin,
   steps: readonly { step_uuid: string }[],
 ): Promise<void> {
   if (steps.length === 0) return;
   await tx.query("SELECT pgmq.send_batch($1::text, $2::jsonb[], clock_timestamp())", [
-    claim.source.queue,
-    steps.map((s) => JSON.stringify({ task_uuid: claim.task.task_uuid, step_uuid: s.step_uuid })),
+    origin.queue,
+    steps.map((s) => JSON.stringify({ task_uuid: origin.task_uuid, step_uuid: s.step_uuid })),
   ]);
 }
 
@@ -315,13 +354,13 @@ async function send(
  */
 export async function refillBatches(
   tx: Queryable,
-  claim: ClaimedStep,
+  origin: ExpansionOrigin,
   batchOf: string,
   parallelism: number,
   failFast: boolean,
 ): Promise<string[]> {
   const rows = await nextBatchWorkers(tx, batchOf, parallelism, failFast);
-  await send(tx, claim, rows);
+  await send(tx, origin, rows);
   return rows.map((row) => row.name).sort();
 }
 

@@ -32,6 +32,11 @@ export interface PreparedEvent {
   delivery_mode: DeliveryMode;
   /** The publisher that shaped it (hooks: `afterPublish`, `onPublishError`). */
   publisher: Publisher;
+  /**
+   * Already in its PGMQ queue: written with the step's outcome, in the same transaction. Routing
+   * then only counts it (and, for `broadcast`, delivers it to the bus).
+   */
+  durable_written?: boolean;
 }
 
 /** Counters of the event pipeline and router, as named in Tasker (tasker-core). */
@@ -137,7 +142,7 @@ export class EventRouter {
     const { event, delivery_mode: mode, publisher } = prepared;
     let delivered = true;
     if (mode === "fast" || mode === "broadcast") delivered = this.#toBus(event, publisher);
-    if (mode === "durable" || mode === "broadcast") {
+    if ((mode === "durable" || mode === "broadcast") && !prepared.durable_written) {
       delivered = this.#toWriter(event, publisher) && delivered;
     }
     this.#stats.total_routed++;

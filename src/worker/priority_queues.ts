@@ -8,7 +8,8 @@
  *
  * The common case costs nothing: band queues exist only once a task of that band was submitted,
  * and a worker that finds none reads exactly as before (one queue: one read). It looks for new
- * band queues at most once per {@link BAND_REFRESH_MS} (one indexed look-up in `pgmq.meta`).
+ * band queues at most once per {@link BAND_REFRESH_MS} (one indexed look-up in `pgmq.meta`), and
+ * at once when a wake-up notification (step_wakeups.ts) names a band queue it has not found yet.
  *
  * @module
  */
@@ -62,7 +63,10 @@ export class PriorityBands {
   #existing = new Set<string>();
   #ordered: string[];
   #checkedAt = -Infinity;
+  /** A notification named a band queue not found yet: look again at the next read. */
+  #expected = false;
   #checking: Promise<void> | undefined;
+  readonly #foundListeners = new Set<(queues: readonly string[]) => void>();
 
   /**
    * Creates the bands of `namespaces`; only the normal queues until a refresh finds others.
@@ -76,9 +80,37 @@ export class PriorityBands {
     this.#ordered = this.#normal;
   }
 
+  /** Every queue these namespaces may use, existing or not: high, normal, low. */
+  all(): readonly string[] {
+    return [...this.#high, ...this.#normal, ...this.#low];
+  }
+
+  /** Whether `queue` is one of the high or low band queues. */
+  isBand(queue: string): boolean {
+    return this.#high.includes(queue) || this.#low.includes(queue);
+  }
+
+  /**
+   * Says that `queue` has messages (a wake-up notification): when it is a band queue not found
+   * yet, the next {@link PriorityBands.queues} looks again at once instead of up to
+   * {@link BAND_REFRESH_MS} later, so its first message does not wait for a poll.
+   */
+  expect(queue: string): void {
+    if (this.isBand(queue) && !this.#existing.has(queue)) this.#expected = true;
+  }
+
+  /**
+   * Calls `listener` with the band queues each refresh finds that the previous one did not
+   * (step_wakeups.ts installs their triggers). Returns a function that removes it.
+   */
+  onFound(listener: (queues: readonly string[]) => void): () => void {
+    this.#foundListeners.add(listener);
+    return () => this.#foundListeners.delete(listener);
+  }
+
   /** The queues to read, high bands first; refreshed at most every {@link BAND_REFRESH_MS}. */
   async queues(db: Queryable): Promise<readonly string[]> {
-    if (performance.now() - this.#checkedAt >= BAND_REFRESH_MS) {
+    if (this.#expected || performance.now() - this.#checkedAt >= BAND_REFRESH_MS) {
       this.#checking ??= this.#refresh(db).finally(() => (this.#checking = undefined));
       await this.#checking;
     }
@@ -86,14 +118,19 @@ export class PriorityBands {
   }
 
   async #refresh(db: Queryable): Promise<void> {
+    // Cleared before the look-up: a notification arriving during it asks for another one.
+    this.#expected = false;
     const rows = await db.query<{ queue_name: string }>(
       "SELECT queue_name FROM pgmq.meta WHERE queue_name = ANY($1::text[])",
       [[...this.#high, ...this.#low]],
     );
     this.#checkedAt = performance.now();
     if (rows.length === this.#existing.size) return;
+    const before = this.#existing;
     this.#existing = new Set(rows.map((row) => row.queue_name));
+    const found = [...this.#existing].filter((queue) => !before.has(queue));
     const has = (queue: string) => this.#existing.has(queue);
     this.#ordered = [...this.#high.filter(has), ...this.#normal, ...this.#low.filter(has)];
+    if (found.length > 0) { for (const listener of this.#foundListeners) listener(found); }
   }
 }

@@ -9,12 +9,13 @@
  */
 
 import type { Database, Queryable } from "../durable/database.ts";
+import type { TransactionalEvents, WithinEvent } from "../durable/writer_within.ts";
 import type { StepEventStep } from "../events/context.ts";
 import { domainEventsQueue } from "../names.ts";
 import { applyDynamicOutcomes, type DynamicOutcome } from "./dynamic_steps.ts";
 import type { PreparedEvent } from "./event_router.ts";
 import type { ClaimedStep, StepState, TaskState } from "./step_store.ts";
-import { jsonbProblem } from "./storable.ts";
+import { jsonbProblem, jsonbTextProblem } from "./storable.ts";
 import type { StepResult } from "./types.ts";
 import { requestedRetryDelayMs } from "./backoff.ts";
 
@@ -77,25 +78,44 @@ interface Planned {
  * record in order, its outcome, or `null` when its claim was lost (the lease expired and
  * another worker took the step): nothing is written for those.
  *
+ * With `events` (the DurableWriter's transactional entry point, given when the durable queues
+ * live in this database), the steps' durable and broadcast events are written into PGMQ in this
+ * same transaction: nothing is owed after the commit. Without it they are stored owed, for the
+ * writer to send after the commit.
+ *
  * @example
  * ```ts ignore
- * const outcomes = await recordOutcomes(db, records, "worker-1");
+ * const outcomes = await recordOutcomes(db, records, "worker-1", writer.transactional());
  * ```
  */
-export function recordOutcomes(
+export async function recordOutcomes(
   db: Database,
   records: readonly StepOutcomeRecord[],
   workerId: string,
+  events?: TransactionalEvents,
 ): Promise<(RecordedOutcome | null)[]> {
   const planned = records.map(plan);
-  return db.transaction(async (tx) => {
+  // The queues a step's events can go to, created before the transaction (cached: a Set look-up
+  // after the first time). An event bound elsewhere is stored owed instead.
+  const ensured = new Set<string>();
+  if (events) {
+    for (const r of records) ensured.add(domainEventsQueue(r.claim.task.namespace));
+    try {
+      await events.ensureQueues(ensured);
+    } catch {
+      // The writer retries creating them when it sends these events itself, after the commit.
+      ensured.clear();
+    }
+  }
+  const written: WithinEvent[] = [];
+  const outcomes = await db.transaction(async (tx) => {
+    written.length = 0; // a retried transaction starts again
     const taskIds = [...new Set(records.map((r) => r.claim.task.task_uuid))].sort();
     await tx.query(
       "SELECT 1 FROM tasker.tasks WHERE task_uuid = ANY($1::uuid[]) ORDER BY task_uuid FOR UPDATE",
       [taskIds],
     );
-    const written = await writeSteps(tx, planned, workerId);
-    const kept = planned.filter((p) => written.has(p.record.claim.step.step_uuid));
+    const kept = await writeSteps(tx, planned, workerId);
     const released = await releaseSuccessors(tx, kept);
     // Decision branches, batch workers and what joins them: created with the outcome.
     const created = await applyDynamicOutcomes(
@@ -105,43 +125,25 @@ export function recordOutcomes(
     for (const [by, names] of created) released.set(by, [...(released.get(by) ?? []), ...names]);
     await scheduleRetries(tx, kept);
     const taskStates = await settleTasks(tx, kept);
-    await deleteMessages(tx, planned);
-    const events = new Map<Planned, PreparedEvent[]>();
-    const unstorable = new Map<Planned, string[]>();
-    for (const p of kept) {
-      const step = { ...p.record.claim.step, retryable: p.retryable };
-      const prepared = p.record.prepareEvents(step, p.record.result);
-      events.set(p, prepared.filter((e) => isStorable(e, unstorable, p)));
-    }
-    await storeEvents(tx, events);
+    await deleteMessages(tx, kept);
+    const fired = await storeEvents(tx, kept, events && { writer: events, ensured, written });
+    const keptSet = new Set(kept);
     return planned.map((p) => {
-      if (!written.has(p.record.claim.step.step_uuid)) return null;
+      if (!keptSet.has(p)) return null;
       const claim = p.record.claim;
       const outcome: RecordedOutcome = {
         state: p.state,
         task_state: taskStates.get(claim.task.task_uuid) ?? claim.task_state,
         enqueued: released.get(claim.step.step_uuid) ?? [],
-        events: events.get(p) ?? [],
-        unstorable_events: unstorable.get(p) ?? [],
+        events: fired.events.get(p) ?? [],
+        unstorable_events: fired.unstorable.get(p) ?? [],
       };
       if (p.retryDelayMs !== undefined) outcome.retry_delay_ms = p.retryDelayMs;
       return outcome;
     });
   });
-}
-
-/** Keeps an event whose envelope `jsonb` can store; notes why the others cannot be. */
-function isStorable(
-  prepared: PreparedEvent,
-  unstorable: Map<Planned, string[]>,
-  planned: Planned,
-): boolean {
-  const problem = jsonbProblem(prepared.event, "event");
-  if (!problem) return true;
-  const reasons = unstorable.get(planned) ?? [];
-  reasons.push(`${prepared.event.event_name}: ${problem.path} holds ${problem.reason}`);
-  unstorable.set(planned, reasons);
-  return false;
+  events?.committed(written);
+  return outcomes;
 }
 
 function plan(record: StepOutcomeRecord): Planned {
@@ -163,11 +165,12 @@ function plan(record: StepOutcomeRecord): Planned {
   return planned;
 }
 
+/** Writes the outcomes whose claims are still ours; returns those (the others were lost). */
 async function writeSteps(
   tx: Queryable,
   planned: readonly Planned[],
   workerId: string,
-): Promise<Set<string>> {
+): Promise<Planned[]> {
   const rows = await tx.query<{ step_uuid: string }>(
     `UPDATE tasker.steps s
         SET state = v.state, result = v.result, error = v.error, retryable = v.retryable,
@@ -193,7 +196,8 @@ async function writeSteps(
       workerId,
     ],
   );
-  return new Set(rows.map((row) => row.step_uuid));
+  const ours = new Set(rows.map((row) => row.step_uuid));
+  return planned.filter((p) => ours.has(p.record.claim.step.step_uuid));
 }
 
 /** Decrements successors' pending counts; sends those reaching zero. Keyed by the releasing step. */
@@ -313,9 +317,13 @@ async function settleTasks(
   return states;
 }
 
-async function deleteMessages(tx: Queryable, planned: readonly Planned[]): Promise<void> {
+/**
+ * Deletes the messages of the outcomes written. A lost claim's message is left alone: it is
+ * the message the step's new holder read, and its outcome deletes it.
+ */
+async function deleteMessages(tx: Queryable, kept: readonly Planned[]): Promise<void> {
   const byQueue = new Map<string, number[]>();
-  for (const { record: { claim: { source } } } of planned) {
+  for (const { record: { claim: { source } } } of kept) {
     const ids = byQueue.get(source.queue) ?? [];
     ids.push(source.msg_id);
     byQueue.set(source.queue, ids);
@@ -325,35 +333,142 @@ async function deleteMessages(tx: Queryable, planned: readonly Planned[]): Promi
   }
 }
 
-async function storeEvents(tx: Queryable, events: Map<Planned, PreparedEvent[]>): Promise<void> {
-  const ids: string[] = [];
-  const tasks: string[] = [];
-  const steps: string[] = [];
-  const names: string[] = [];
-  const modes: string[] = [];
-  const queues: (string | null)[] = [];
-  const envelopes: string[] = [];
-  for (const [p, list] of events) {
-    const { task, step } = p.record.claim;
-    for (const prepared of list) {
-      ids.push(prepared.event.event_id);
-      tasks.push(task.task_uuid);
-      steps.push(step.step_uuid);
-      names.push(prepared.event.event_name);
-      modes.push(prepared.delivery_mode);
-      queues.push(prepared.delivery_mode === "fast" ? null : domainEventsQueue(task.namespace));
-      envelopes.push(JSON.stringify(prepared.event));
+/** Where a group's durable events go when they are written with the outcomes. */
+interface WithinTransaction {
+  /** The writer's transactional entry point. */
+  writer: TransactionalEvents;
+  /** The queues created before the transaction: only events bound there are written now. */
+  ensured: ReadonlySet<string>;
+  /** Filled with the events written, for the writer's counters after the commit. */
+  written: WithinEvent[];
+}
+
+/** What the outcomes fired: events to route after the commit, and those that cannot be stored. */
+interface Fired {
+  events: Map<Planned, PreparedEvent[]>;
+  unstorable: Map<Planned, string[]>;
+}
+
+/**
+ * Prepares the events the written outcomes fire (retryability as persisted) and stores each
+ * one's row in `tasker.step_events`. With `within`, durable and broadcast events go into PGMQ
+ * now and their rows are history only (no envelope copy: the message holds it); otherwise their
+ * rows hold the envelope, owed until the writer sends it. Fast events get a history row.
+ */
+async function storeEvents(
+  tx: Queryable,
+  kept: readonly Planned[],
+  within: WithinTransaction | undefined,
+): Promise<Fired> {
+  const fired: Fired = { events: new Map(), unstorable: new Map() };
+  const rows = new EventRows();
+  const toWrite: { row: number; event: WithinEvent }[] = [];
+  for (const p of kept) {
+    const { task } = p.record.claim;
+    const step = { ...p.record.claim.step, retryable: p.retryable };
+    const list: PreparedEvent[] = [];
+    for (const prepared of p.record.prepareEvents(step, p.record.result)) {
+      const { event, delivery_mode: mode } = prepared;
+      const queue = mode === "fast" ? null : domainEventsQueue(task.namespace);
+      // Delivered with this transaction: fast events (routed after it) and durable ones whose
+      // queue was created beforehand. Their rows are history only.
+      const now = queue === null || (within?.ensured.has(queue) ?? false);
+      let text: string | undefined;
+      let problem: string | undefined;
+      let written: WithinEvent | undefined;
+      try {
+        if (queue !== null && now) written = within!.writer.prepare(event, queue);
+        text = written?.body ?? JSON.stringify(event);
+        const found = jsonbTextProblem(text, "event");
+        if (found) problem = `${found.path} holds ${found.reason}`;
+      } catch (error) {
+        const found = jsonbProblem(event, "event");
+        problem = found
+          ? `${found.path} holds ${found.reason}`
+          : error instanceof Error
+          ? error.message
+          : String(error);
+      }
+      if (problem !== undefined) {
+        const reasons = fired.unstorable.get(p) ?? [];
+        reasons.push(`${event.event_name}: ${problem}`);
+        fired.unstorable.set(p, reasons);
+        continue;
+      }
+      const row = rows.add(p, prepared, queue, now ? null : text!);
+      if (written) {
+        toWrite.push({ row, event: written });
+        list.push({ ...prepared, durable_written: true });
+      } else list.push(prepared);
     }
+    fired.events.set(p, list);
   }
-  if (ids.length === 0) return;
-  await tx.query(
-    `INSERT INTO tasker.step_events
-       (event_id, task_uuid, step_uuid, event_name, delivery_mode, queue, envelope, sent_at)
-     SELECT e.event_id, e.task_uuid, e.step_uuid, e.event_name, e.delivery_mode, e.queue,
-            e.envelope, CASE WHEN e.delivery_mode = 'fast' THEN now() END
-       FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[],
-                   $7::jsonb[])
-         AS e(event_id, task_uuid, step_uuid, event_name, delivery_mode, queue, envelope)`,
-    [ids, tasks, steps, names, modes, queues, envelopes],
-  );
+  if (toWrite.length > 0) {
+    const msgIds = await within!.writer.write(tx, toWrite.map((w) => w.event));
+    toWrite.forEach((w, i) => rows.msgIds[w.row] = msgIds[i]!);
+    within!.written.push(...toWrite.map((w) => w.event));
+  }
+  await rows.insert(tx);
+  return fired;
+}
+
+/** The `tasker.step_events` rows of a group, column by column. */
+class EventRows {
+  readonly ids: string[] = [];
+  readonly tasks: string[] = [];
+  readonly steps: string[] = [];
+  readonly stepNames: string[] = [];
+  readonly names: string[] = [];
+  readonly modes: string[] = [];
+  readonly queues: (string | null)[] = [];
+  /** The envelope, for an owed event only (recovery re-sends it). */
+  readonly envelopes: (string | null)[] = [];
+  readonly payloads: (string | null)[] = [];
+  readonly msgIds: (number | null)[] = [];
+
+  /** Adds a row; returns its index. `envelope` null: delivered now, history only. */
+  add(p: Planned, prepared: PreparedEvent, queue: string | null, envelope: string | null): number {
+    const { task, step } = p.record.claim;
+    this.ids.push(prepared.event.event_id);
+    this.tasks.push(task.task_uuid);
+    this.steps.push(step.step_uuid);
+    this.stepNames.push(step.name);
+    this.names.push(prepared.event.event_name);
+    this.modes.push(prepared.delivery_mode);
+    this.queues.push(queue);
+    this.envelopes.push(envelope);
+    const payload = prepared.event.payload?.payload;
+    this.payloads.push(envelope === null && payload !== undefined ? JSON.stringify(payload) : null);
+    this.msgIds.push(null);
+    return this.ids.length - 1;
+  }
+
+  /** Inserts the rows, one statement; an envelope-less row is marked sent. */
+  async insert(tx: Queryable): Promise<void> {
+    if (this.ids.length === 0) return;
+    await tx.query(
+      `INSERT INTO tasker.step_events
+         (event_id, task_uuid, step_uuid, step_name, event_name, delivery_mode, queue, envelope,
+          payload, msg_id, sent_at)
+       SELECT e.event_id, e.task_uuid, e.step_uuid, e.step_name, e.event_name, e.delivery_mode,
+              e.queue, e.envelope, e.payload, e.msg_id,
+              CASE WHEN e.envelope IS NULL THEN now() END
+         FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[],
+                     $7::text[], $8::jsonb[], $9::jsonb[], $10::bigint[])
+           AS e(event_id, task_uuid, step_uuid, step_name, event_name, delivery_mode, queue,
+                envelope, payload, msg_id)`,
+      [
+        this.ids,
+        this.tasks,
+        this.steps,
+        this.stepNames,
+        this.names,
+        this.modes,
+        this.queues,
+        this.envelopes,
+        this.payloads,
+        this.msgIds,
+      ],
+    );
+  }
 }

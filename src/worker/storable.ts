@@ -58,6 +58,23 @@ export function jsonbProblem(value: unknown, label: string): StorageProblem | un
     return unserialisable(value, label, error);
   }
   if (text === undefined) return undefined; // stored as SQL null by the callers
+  return jsonbTextProblem(text, label);
+}
+
+/**
+ * {@link jsonbProblem} for a value already serialised by `JSON.stringify` (so that a hot path
+ * serialises it once): the first reason `text` cannot be stored as `jsonb`, or `undefined`.
+ *
+ * @param text the JSON text that will be stored
+ * @param label how to name the root in the path
+ *
+ * @example
+ * ```ts
+ * import { jsonbTextProblem } from "./storable.ts";
+ * jsonbTextProblem(JSON.stringify({ ok: true }), "event"); // undefined
+ * ```
+ */
+export function jsonbTextProblem(text: string, label: string): StorageProblem | undefined {
   if (text.length > MAX_JSONB_TEXT_LENGTH) {
     return { path: label, reason: `${text.length} characters of JSON, over jsonb's limit` };
   }

@@ -11,7 +11,13 @@ import type { Queryable } from "../durable/database.ts";
 import { TaskerError } from "../errors.ts";
 import type { JsonObject } from "../events/types.ts";
 import { TASK_STATES as SCHEMA_TASK_STATES } from "./schema_operations.ts";
-import { TaskNotFoundError } from "./task_status.ts";
+import {
+  TASKER_STATE_COLUMNS,
+  taskerStateOf,
+  type TaskerStateRow,
+  type TaskerTaskState,
+  TaskNotFoundError,
+} from "./task_status.ts";
 import { FINAL_TASK_STATES } from "./transitions.ts";
 
 /** Task states a query may filter on: every state the schema allows. */
@@ -54,6 +60,8 @@ export interface TaskSummary {
   version: string;
   /** The task's state. */
   status: string;
+  /** Tasker's task state, derived from `status` and the steps' states (see `taskerState`). */
+  tasker_state: TaskerTaskState;
   /** Correlation id. */
   correlation_id: string;
   /** Tags given at submit. */
@@ -185,9 +193,9 @@ export function isUuid(text: string): boolean {
 
 const SUMMARY_COLUMNS = `t.task_uuid::text AS task_uuid, t.namespace, t.name, t.version,
   t.state AS status, t.correlation_id, t.tags, t.step_count, t.steps_complete,
-  t.created_at, t.updated_at, t.completed_at, t.run_at`;
+  t.created_at, t.updated_at, t.completed_at, t.run_at, ${TASKER_STATE_COLUMNS}`;
 
-interface SummaryRow {
+interface SummaryRow extends TaskerStateRow {
   task_uuid: string;
   namespace: string;
   name: string;
@@ -306,8 +314,9 @@ export async function taskDetail(db: Queryable, taskUuid: string): Promise<TaskD
                FROM tasker.steps s WHERE s.task_uuid = t.task_uuid) AS steps,
             (SELECT coalesce(jsonb_agg(jsonb_build_object('event_id', e.event_id,
                       'event_name', e.event_name, 'delivery_mode', e.delivery_mode,
-                      'step_name', e.envelope->'metadata'->>'step_name', 'queue', e.queue,
-                      'payload', e.envelope->'payload'->'payload', 'created_at', e.created_at,
+                      'step_name', coalesce(e.step_name, e.envelope->'metadata'->>'step_name'),
+                      'queue', e.queue,
+                      'payload', coalesce(e.payload, e.envelope->'payload'->'payload'), 'created_at', e.created_at,
                       'sent_at', e.sent_at)
                       ORDER BY e.event_id), '[]'::jsonb)
                FROM tasker.step_events e WHERE e.task_uuid = t.task_uuid) AS events
@@ -455,6 +464,7 @@ function summary(row: SummaryRow): TaskSummary {
     name: row.name,
     version: row.version,
     status: row.status,
+    tasker_state: taskerStateOf(row.status, row),
     correlation_id: row.correlation_id,
     tags: row.tags ?? [],
     step_count: row.step_count,

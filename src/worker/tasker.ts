@@ -28,6 +28,7 @@ import { taskWireColumnsMigration } from "./schema_wire.ts";
 import { claimGuardsMigration } from "./schema_claims.ts";
 import { dynamicStepsMigration } from "./schema_dynamic.ts";
 import { taskOperationsMigration } from "./schema_schedules.ts";
+import { eventHistoryMigration } from "./schema_events.ts";
 import { operationsMigration } from "./schema_operations.ts";
 import {
   cancelTask,
@@ -69,6 +70,7 @@ import type { TaskerConfig, TaskerConfigSource } from "../observe/config.ts";
 import type { HealthOptions, HealthReport } from "../observe/health.ts";
 import type { TaskerMetrics } from "../observe/metrics.ts";
 import { TaskerObserver } from "../observe/observer.ts";
+import { WorkerConfigError } from "./worker_errors.ts";
 
 /** Every migration the framework needs: PGMQ, the `tasker` schema and the task engine. */
 export const taskerMigrations: typeof builtinMigrations = [
@@ -79,6 +81,7 @@ export const taskerMigrations: typeof builtinMigrations = [
   dynamicStepsMigration,
   operationsMigration,
   taskOperationsMigration,
+  eventHistoryMigration,
 ];
 
 /** Where the data lives. */
@@ -122,6 +125,15 @@ export interface TaskerOptions extends
   database?: TaskerDatabaseOptions | Database;
   /** Batching, buffer and retry tuning of the durable writer. */
   writer?: DurableWriterTuning;
+  /**
+   * When a step's durable and broadcast events are written into PGMQ. `"with_outcome"`
+   * (default): in the transaction that records the step's outcome — atomic, nothing is ever
+   * owed, and the fastest; a queue table that cannot be written holds the step's commit back
+   * (it is retried) instead. `"after_commit"`: stored with the outcome as owed, then written by
+   * the writer's own batches; a stalled queue never delays a step, and owed events are
+   * recovered after a crash.
+   */
+  durableEventWrites?: "with_outcome" | "after_commit";
   /** Defaults for bus subscribers. */
   bus?: EventBusOptions;
   /** Start the worker at once. Default true. */
@@ -230,6 +242,12 @@ export class Tasker implements AsyncDisposable {
    * @throws {MissingHandlersError} when starting the worker and a step has no handler
    */
   static async open(options: TaskerOptions): Promise<Tasker> {
+    const writes = options.durableEventWrites;
+    if (writes !== undefined && writes !== "with_outcome" && writes !== "after_commit") {
+      throw new WorkerConfigError(
+        `durableEventWrites must be "with_outcome" or "after_commit", got ${JSON.stringify(writes)}`,
+      );
+    }
     const templates = typeof options.templates === "string"
       ? await TemplateRegistry.fromDir(options.templates)
       : options.templates;
@@ -280,6 +298,10 @@ export class Tasker implements AsyncDisposable {
       bus,
       writer,
       owed,
+      // The writer's pool is on the engine's database: events go in with the outcomes.
+      ...(options.durableEventWrites === "after_commit"
+        ? {}
+        : { eventsWithOutcomes: writer.transactional() }),
       namespaces: options.namespaces,
       concurrency: options.concurrency,
       pollIntervalMs: options.pollIntervalMs,

@@ -26,15 +26,10 @@ import { readyQueues } from "./ready_queues.ts";
 import { saveCheckpoint } from "./checkpoints.ts";
 import { batchRole, withBatchWorkers } from "./dynamic_steps.ts";
 import { PriorityBands } from "./priority_queues.ts";
+import { StepWakeups } from "./step_wakeups.ts";
 import { executeStep, findStep, type StepExecution } from "./step_execution.ts";
-import {
-  type ClaimedStep,
-  type ClaimScope,
-  claimSteps,
-  type ForeignStep,
-  type QueuedStep,
-  type StepMessage,
-} from "./step_store.ts";
+import type { ClaimedStep, ClaimScope, ForeignStep, QueuedStep } from "./step_store.ts";
+import { readAndClaimSteps } from "./step_claims.ts";
 import type { StepOutcomeRecord } from "./step_outcomes.ts";
 import type { StepTrace } from "./step_tracer.ts";
 import { templateHash } from "./template_hash.ts";
@@ -113,8 +108,18 @@ export class Worker implements AsyncDisposable {
   readonly #foreign = new Map<string, string>();
   #loop: Promise<void> | undefined;
   #wake: (() => void) | undefined;
+  /** A wake-up arrived while the loop was not asleep. */
+  #wakePending = false;
+  /** Handlers running now (each holds one of the `concurrency` slots). */
+  #running = 0;
+  /** Outcomes handed to the committer and not yet committed. */
+  #recording = 0;
+  /** The last read filled every free slot: the queues may hold more. */
+  #saturated = false;
   #closing: Promise<void> | undefined;
   #recoveryTimer: ReturnType<typeof setInterval> | undefined;
+  /** LISTEN/NOTIFY wake-ups for steps other processes send (step_wakeups.ts). */
+  #wakeups: StepWakeups | undefined;
   readonly #committer: OutcomeCommitter;
   readonly #lease: number;
   readonly #renewalMs: number;
@@ -141,7 +146,9 @@ export class Worker implements AsyncDisposable {
     this.#renewalMs = Math.max(100, Math.floor((this.#lease * 1000) / 3));
     this.#foreignTimeout = options.foreignTimeoutSeconds ?? 600;
     this.#graceMs = options.shutdownGraceMs ?? 2_000;
-    this.#committer = new OutcomeCommitter(options.db, this.id);
+    this.#committer = new OutcomeCommitter(options.db, this.id, {
+      ...(options.eventsWithOutcomes ? { events: options.eventsWithOutcomes } : {}),
+    });
     const namespaces = options.namespaces ?? options.templates.namespaces();
     this.#queues = namespaces.map(stepQueue);
     this.#bands = new PriorityBands(namespaces);
@@ -225,7 +232,7 @@ export class Worker implements AsyncDisposable {
 
   /** Reads the queues now instead of at the next poll (e.g. right after a submit). */
   wake(): void {
-    this.#wake?.();
+    this.#wakeLoop();
   }
 
   /**
@@ -239,6 +246,18 @@ export class Worker implements AsyncDisposable {
     handlers.assertValid(templates.list());
     if (this.#queues.length === 0) throw new WorkerConfigError("no namespaces to work on");
     for (const queue of this.#queues) await ensureQueue(db, queue);
+    if (this.#options.listen !== false) {
+      // Before the first read: a step sent after that read wakes the worker.
+      this.#wakeups = new StepWakeups({
+        db,
+        bands: this.#bands,
+        onWake: () => this.wake(),
+        selfId: this.id,
+        label: `worker ${this.id}`,
+        pollIntervalMs: this.#options.pollIntervalMs ?? 50,
+      });
+      await this.#wakeups.start();
+    }
     handlers.attachPublisher((name, payload, ctx) =>
       this.#publishAdHoc(name, payload, ctx.task, ctx)
     );
@@ -277,6 +296,7 @@ export class Worker implements AsyncDisposable {
     stopRequested.abort();
     this.#wake?.();
     await this.#loop;
+    await this.#wakeups?.close();
     if (!(await settledWithin(this.#inFlight, deadlineMs))) {
       const reason = new WorkerShutdownError(this.id);
       for (const held of this.#held.values()) {
@@ -318,25 +338,32 @@ export class Worker implements AsyncDisposable {
   async #run(): Promise<void> {
     const poll = this.#options.pollIntervalMs ?? 50;
     // Idle polling backs off from 5 ms to pollIntervalMs; any work, or a wake-up (a local
-    // submit, a released successor, a freed slot), resets it.
+    // submit, a released successor, a slot freed while the queues still had work), resets it.
     let idleDelay = Math.min(5, poll);
     while (!this.#stopRequested?.aborted) {
       // Messages consumed, not steps started: a batch of stale messages is work too, so a
       // backlog of them drains at read speed instead of one batch per idle poll.
-      let started = 0;
-      try {
-        started = await this.#claimAndStart();
-      } catch (error) {
-        this.#stats.errors++;
-        console.error(`deno-tasker: worker ${this.id} could not read its queues: ${text(error)}`);
+      let read = 0;
+      // Pipelined: claiming goes on while earlier outcomes commit, as long as the outcomes
+      // waiting for their commit do not outnumber the slots (backpressure on a slow database).
+      if (this.#free() > 0 && this.#recording <= this.#concurrency) {
+        try {
+          read = await this.#claimAndStart();
+        } catch (error) {
+          this.#stats.errors++;
+          console.error(
+            `deno-tasker: worker ${this.id} could not read its queues: ${text(error)}`,
+          );
+        }
       }
       if (this.#stopRequested?.aborted) break;
-      if (started > 0 && this.#inFlight.size < this.#concurrency) {
+      if (read > 0 && this.#saturated && this.#free() > 0) {
         idleDelay = Math.min(5, poll);
         continue;
       }
-      const woken = await this.#sleep(this.#inFlight.size >= this.#concurrency ? poll : idleDelay);
-      idleDelay = woken ? Math.min(5, poll) : Math.min(poll, idleDelay * 2);
+      const busy = this.#free() <= 0 || this.#recording > this.#concurrency;
+      const woken = await this.#sleep(busy ? poll : read > 0 ? Math.min(5, poll) : idleDelay);
+      idleDelay = woken || read > 0 ? Math.min(5, poll) : Math.min(poll, idleDelay * 2);
     }
   }
 
@@ -352,30 +379,33 @@ export class Worker implements AsyncDisposable {
   }
 
   async #readAndClaim(db: Database): Promise<number> {
-    const messages: QueuedStep[] = [];
-    let free = this.#concurrency - this.#inFlight.size;
+    let free = this.#free();
+    let read = 0;
     // With several namespaces, one probe finds the queues worth reading, so an idle worker's
     // cost does not grow with its namespaces.
     // High-priority band queues first, when any exist (priority_queues.ts).
     const all = await this.#bands.queues(db);
     const queues = all.length === 1 ? all : await readyQueues(db, all);
+    const scope = await this.#claimScope();
     for (const queue of queues) {
       if (free <= 0) break;
-      const rows = await db.query<{ msg_id: number; message: StepMessage }>(
-        "SELECT msg_id, message FROM pgmq.read($1::text, $2::int, $3::int)",
-        [queue, Math.ceil(this.#lease), free],
-      );
-      for (const row of rows) {
-        messages.push({ queue, msg_id: Number(row.msg_id), message: row.message });
-      }
-      free -= rows.length;
+      // Read and claim in one statement (step_claims.ts).
+      const claimed = await readAndClaimSteps(db, queue, free, this.id, this.#lease, scope);
+      const { batch } = claimed;
+      read += claimed.read;
+      free -= claimed.read;
+      if (batch.stale.length > 0) await this.#deleteMessages(batch.stale);
+      if (batch.foreign.length > 0) this.#reportForeign(batch.foreign);
+      for (const claim of batch.claimed) this.#track(this.#execute(this.#hold(claim)));
     }
-    if (messages.length === 0) return 0;
-    const batch = await claimSteps(db, messages, this.id, this.#lease, await this.#claimScope());
-    if (batch.stale.length > 0) await this.#deleteMessages(batch.stale);
-    if (batch.foreign.length > 0) this.#reportForeign(batch.foreign);
-    for (const claim of batch.claimed) this.#track(this.#execute(this.#hold(claim)));
-    return messages.length;
+    // Filled every free slot: the queues may hold more, so a freed slot should read again.
+    this.#saturated = free <= 0;
+    return read;
+  }
+
+  /** Handler slots free now: concurrency bounds running handlers, not commits pending. */
+  #free(): number {
+    return this.#concurrency - this.#running;
   }
 
   /** The content hashes of the templates this worker has (recomputed when templates are added). */
@@ -423,14 +453,18 @@ export class Worker implements AsyncDisposable {
 
   #track(work: Promise<void>): void {
     this.#inFlight.add(work);
-    work.finally(() => {
-      this.#inFlight.delete(work);
-      this.#wake?.();
-    });
+    work.finally(() => this.#inFlight.delete(work));
   }
 
-  /** Sleeps up to `ms`; resolves true when woken early. */
+  /**
+   * Sleeps up to `ms`; resolves true when woken early. A wake-up that comes while the loop is
+   * not asleep (it is claiming) is kept, so the next sleep returns at once.
+   */
   #sleep(ms: number): Promise<boolean> {
+    if (this.#wakePending) {
+      this.#wakePending = false;
+      return Promise.resolve(true);
+    }
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.#wake = undefined;
@@ -442,6 +476,19 @@ export class Worker implements AsyncDisposable {
         resolve(true);
       };
     });
+  }
+
+  /** Wakes the loop now, or at its next sleep when it is busy claiming. */
+  #wakeLoop(): void {
+    if (this.#wake) this.#wake();
+    else this.#wakePending = true;
+  }
+
+  /** A handler finished: its slot is free for the next claim (its outcome may still commit). */
+  #releaseSlot(): void {
+    this.#running--;
+    // Only worth a read when the last read filled every slot (the queues may hold more).
+    if (this.#saturated) this.#wakeLoop();
   }
 
   #hold(claim: ClaimedStep): Held {
@@ -463,8 +510,15 @@ export class Worker implements AsyncDisposable {
   async #execute(held: Held): Promise<void> {
     const { claim } = held;
     let trace: StepTrace | undefined;
+    this.#running++;
+    let slot = true;
+    const releaseSlot = () => {
+      if (slot) this.#releaseSlot();
+      slot = false;
+    };
     try {
       const run = claim.settle ? this.#settlement(claim) : await this.#attempt(held);
+      releaseSlot();
       if (!run) return;
       trace = run.trace;
       const { result, elapsed } = run;
@@ -483,7 +537,14 @@ export class Worker implements AsyncDisposable {
       this.#stats.handler_ms_total += elapsed;
       if (elapsed > this.#stats.handler_ms_max) this.#stats.handler_ms_max = elapsed;
       held.recording = true;
-      const outcome = await this.#committer.record(this.#outcomeRecord(claim, run));
+      this.#recording++;
+      let outcome;
+      try {
+        outcome = await this.#committer.record(this.#outcomeRecord(claim, run));
+      } finally {
+        // Backpressure lifted: the loop may claim again if it stopped for this.
+        if (this.#recording-- > this.#concurrency) this.#wakeLoop();
+      }
       if (!outcome) {
         this.#stats.lost_claims++;
         trace?.end(null);
@@ -501,7 +562,7 @@ export class Worker implements AsyncDisposable {
         console.error(`deno-tasker: event not published, it cannot be stored: ${reason}`);
       }
       for (const prepared of outcome.events) this.router.route(prepared);
-      if (outcome.enqueued.length > 0) this.#wake?.();
+      if (outcome.enqueued.length > 0) this.#wakeLoop();
       for (const listener of this.#listeners) {
         try {
           listener(claim, outcome, { handler_ms: elapsed });
@@ -521,6 +582,7 @@ export class Worker implements AsyncDisposable {
         }`,
       );
     } finally {
+      releaseSlot();
       this.#held.delete(held.step_uuid);
     }
   }

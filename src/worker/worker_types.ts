@@ -4,6 +4,7 @@
  * @module
  */
 
+import type { TransactionalEvents } from "../durable/writer_within.ts";
 import type { Database } from "../durable/database.ts";
 import type { PublisherRegistry } from "../events/publisher_registry.ts";
 import type { TemplateRegistry } from "../template/registry.ts";
@@ -29,12 +30,25 @@ export interface WorkerOptions {
   writer?: OwedEventSink;
   /** Owed-event bookkeeping shared with the writer (its `ledger`). */
   owed?: OwedEvents;
+  /**
+   * The writer's transactional entry point (`writer.transactional()`), when the writer writes to
+   * THIS worker's database: each step's durable and broadcast events are then written into PGMQ
+   * in the transaction that records its outcome (atomic, nothing owed). `Tasker.open` passes it.
+   * Without it, events are stored owed and the writer sends them after the commit.
+   */
+  eventsWithOutcomes?: TransactionalEvents;
   /** Namespaces whose step queues this worker reads. Default: every template namespace. */
   namespaces?: string[];
   /** Steps run at once. Default 10. */
   concurrency?: number;
   /** How long an idle worker waits before reading its queues again, in ms. Default 50. */
   pollIntervalMs?: number;
+  /**
+   * Wake up on LISTEN/NOTIFY when another process (or another Tasker on the same database)
+   * inserts into this worker's step queues, instead of waiting for the next poll. Default true;
+   * polling stays the fallback (a database that cannot LISTEN is polled, logged once).
+   */
+  listen?: boolean;
   /**
    * Claim lease and message visibility timeout, in seconds. Default 30. The worker renews the
    * leases of the steps it runs three times per lease, so a handler may run longer than this;

@@ -259,3 +259,34 @@ Deno.test("the consumer's envelope check accepts a null or missing step", () => 
     error: "metadata.step_name is a number, expected a string",
   });
 });
+
+Deno.test("workflow_step.checkpoint is the step's saved CheckpointRecord, null without one", () => {
+  const checkpoint = {
+    cursor: 50,
+    items_processed: 50,
+    timestamp: "2026-01-01T00:00:01.000Z",
+    accumulated_results: { running_total: 1275 },
+    history: [
+      { cursor: 25, timestamp: "2026-01-01T00:00:00.500Z" },
+      { cursor: 50, timestamp: "2026-01-01T00:00:01.000Z" },
+    ],
+  };
+  const saved = buildTaskSequenceStep({ task, step: { ...step, checkpoint } });
+  assert.deepEqual(saved.workflow_step.checkpoint, checkpoint);
+  assert.equal(buildTaskSequenceStep({ task, step }).workflow_step.checkpoint, null);
+  const built = buildDomainEvent({
+    event_name: "payment.charged",
+    payload: {},
+    task_sequence_step: saved,
+    execution_result: buildExecutionResult({ step_uuid: step.step_uuid, result: { success: true } }),
+    metadata: {
+      task_uuid: task.task_uuid,
+      step_uuid: step.step_uuid,
+      step_name: step.name,
+      namespace: task.namespace,
+      correlation_id: task.correlation_id,
+      fired_by: "payments.charge",
+    },
+  });
+  assert.deepEqual(wireSchemaFailures(built), []);
+});

@@ -257,6 +257,9 @@ Deno.test({
           pollIntervalMs: 10,
           handlers: new HandlerRegistry().register("test.emit", () => success({ ok: true })),
           recovery: { olderThanMs: 800, intervalMs: 150 },
+          // Owed events are the subject: with "with_outcome" none exist (and a locked queue
+          // table holds the steps' commits instead).
+          durableEventWrites: "after_commit",
         });
         await tasker.start();
         return tasker;

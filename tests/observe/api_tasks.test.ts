@@ -56,6 +56,7 @@ dbTest("the task API lists, shows and submits tasks, behind the token", async (d
   const shown = await call("GET", `/v1/tasks/${created.body.task_uuid}`);
   assert.equal(shown.status, 200);
   assert.equal(shown.body.status, "complete");
+  assert.equal(shown.body.tasker_state, "complete", "Tasker's state beside the stored one");
   assert.deepEqual(
     shown.body.steps.map((s: { name: string; dependencies: string[] }) => [s.name, s.dependencies]),
     [
@@ -91,6 +92,11 @@ dbTest("the task API lists, shows and submits tasks, behind the token", async (d
   const all = await call("GET", `/v1/tasks?namespace=${ns}`);
   assert.equal(all.body.pagination.total_count, 2);
   assert.ok(all.body.tasks[0].run_at !== null, "the delayed task says when it runs");
+  assert.deepEqual(
+    all.body.tasks.map((t: { status: string; tasker_state: string }) => [t.status, t.tasker_state]),
+    [["in_progress", "pending"], ["complete", "complete"]],
+    "a delayed task that has not started is Tasker's pending",
+  );
 
   const cases: [string, string, unknown, number, string, RegExp][] = [
     [
@@ -225,6 +231,11 @@ dbTest(
     gateSwitch.failing = true;
     const stuck = await submit("fail");
     await tasker.waitFor(stuck, { timeoutMs: 20_000 });
+    const blocked = await call("GET", `/v1/tasks/${stuck}`);
+    assert.deepEqual([blocked.body.status, blocked.body.tasker_state], [
+      "error",
+      "blocked_by_failures",
+    ]);
     assert.equal((await call("POST", `/v1/tasks/${stuck}/steps/gate/complete`, {})).status, 400);
     assert.equal(
       (await call("POST", `/v1/tasks/${stuck}/steps/nope/retry`)).body.error,

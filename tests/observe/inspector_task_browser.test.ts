@@ -131,6 +131,10 @@ Deno.test({
         await page.waitForFunction(() =>
           document.getElementById("status")?.textContent === "in_progress"
         );
+        // Tasker's derived state beside the stored one: the gate's handler is running.
+        await page.waitForFunction(() =>
+          document.getElementById("tasker-state")?.textContent === "tasker: steps_in_process"
+        );
         await page.click("#cancel");
         await page.waitForFunction(() =>
           document.getElementById("status")?.textContent === "cancelled"
@@ -155,6 +159,9 @@ Deno.test({
         assert.match(
           await page.$eval('#steps tr[data-step="gate"]', (row) => row.textContent ?? ""),
           /the gate is shut/,
+        );
+        await page.waitForFunction(() =>
+          document.getElementById("tasker-state")?.textContent === "tasker: blocked_by_failures"
         );
         gateSwitch.failing = false;
         await page.click("#retry");

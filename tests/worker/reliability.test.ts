@@ -241,7 +241,12 @@ steps:
     );
     const handlers = new HandlerRegistry().register("test.emit", () => success({ ok: true }));
     // A "crashed" process: it commits the step, but its writer never writes (nothing attached).
-    const crashed = await openTasker(db, [template], { handlers, recovery: false });
+    // Events written after the commit (with "with_outcome", the default, nothing is ever owed).
+    const crashed = await openTasker(db, [template], {
+      handlers,
+      recovery: false,
+      durableEventWrites: "after_commit",
+    });
     const lost: string[] = [];
     crashed.worker.router.attach({ durable: { enqueue: (e) => (lost.push(e.event_id), true) } });
     const task = await crashed.submit({
@@ -272,6 +277,7 @@ steps:
       handlers: new HandlerRegistry().register("test.emit", () => success({ ok: true })),
       publishers: new PublisherRegistry(),
       recovery: { olderThanMs: 0, intervalMs: 60_000 },
+      durableEventWrites: "after_commit",
     });
     try {
       await restarted.writer.flush();
