@@ -21,10 +21,16 @@
 
 import { type Database, openDatabase } from "../../mod.ts";
 import { checkEvents, checkRuns } from "./scale_out/checks.ts";
-import { busyShare, type CpuTicks, readCpuTicks } from "./scale_out/cpu.ts";
+import { busyShare, type CpuTicks } from "./scale_out/cpu.ts";
 import type { WorkerLog } from "./scale_out/child.ts";
 import { ScaleProcess } from "./scale_out/process.ts";
-import { formatScale, runOk, type ScaleResults, type ScaleRun } from "./scale_out/report.ts";
+import {
+  formatScale,
+  percent,
+  runOk,
+  type ScaleResults,
+  type ScaleRun,
+} from "./scale_out/report.ts";
 import { epochMs, EVENTS_TABLE, SCALE_STEPS } from "./scale_out/workload.ts";
 
 /** Options of {@link run}. */
@@ -80,6 +86,7 @@ async function measure(
   db: Database,
   url: string,
   logDir: string,
+  sampler: ScaleProcess,
   options: { tasks: number; processes: number; concurrency: number; round: number },
 ): Promise<ScaleRun> {
   const { tasks, processes, concurrency, round } = options;
@@ -97,16 +104,26 @@ async function measure(
   let finished = false;
   let cpuBefore: CpuTicks | undefined;
   let cpuAfter: CpuTicks | undefined;
+  let workerCpuMs = 0;
+  let wentAt = 0;
+  const sample = async () =>
+    (await sampler.request("sample", "ticks", 10_000) ?? undefined) as CpuTicks | undefined;
   try {
     await Promise.all(workers.map((worker) => worker.waitFor("ready", 120_000)));
+    cpuBefore = await sample();
+    wentAt = epochMs();
     await Promise.all(workers.map((worker) => worker.send("go")));
-    cpuBefore = await readCpuTicks();
     const deadline = performance.now() + RUN_DEADLINE_MS;
     for (;;) {
       const rows = await db.query<{ n: number }>(REMAINING_SQL, [steps]);
       if (rows[0]!.n === 0) {
         ended = epochMs();
-        cpuAfter = await readCpuTicks();
+        const [ticks, ...cpu] = await Promise.all([
+          sample(),
+          ...workers.map((worker) => worker.request("cpu", "cpu_ms", 10_000)),
+        ]);
+        cpuAfter = ticks as CpuTicks | undefined;
+        workerCpuMs = cpu.reduce((total: number, ms) => total + Number(ms), 0);
         finished = true;
         break;
       }
@@ -122,7 +139,8 @@ async function measure(
     throw error;
   }
   const firsts = workers.map((worker) => worker.message("first")).filter((v) => v !== undefined);
-  const first = Math.min(...firsts.map(Number));
+  // No handler call at all (a run that never started) times its check details from "go".
+  const first = firsts.length > 0 ? Math.min(...firsts.map(Number)) : wentAt;
   const logs = await Promise.all(
     logPaths.map(async (path) => JSON.parse(await Deno.readTextFile(path)) as WorkerLog),
   );
@@ -139,6 +157,7 @@ async function measure(
     meanGroup: stat("commit_groups") > 0 ? stat("processed") / stat("commit_groups") : 0,
     lostClaims: stat("lost_claims"),
     cpuBusy: busyShare(cpuBefore, cpuAfter),
+    workerCores: finished ? workerCpuMs / (ended - wentAt) : undefined,
     runs: checkRuns(logs, stepRows.map((row) => row.step_uuid), first),
     events: await checkEvents(db),
   };
@@ -176,6 +195,7 @@ export async function run(options: ScaleOptions = {}): Promise<ScaleResults | un
     concurrency,
     rounds,
     server: await serverFacts(admin),
+    cores: navigator.hardwareConcurrency,
     loadBefore: await loadAverage(base),
     loadAfter: "",
     runs: [],
@@ -184,6 +204,8 @@ export async function run(options: ScaleOptions = {}): Promise<ScaleResults | un
   const name = `scale_${crypto.randomUUID().slice(0, 8)}`;
   const logDir = await Deno.makeTempDir({ prefix: "tasker-scale-" });
   let db: Database | undefined;
+  // One long-lived CPU sampler, so no process starts inside a measured window to sample.
+  const sampler = new ScaleProcess("cpu", {}, base);
   let created = false;
   // Ctrl-C also stops the children (same process group); the driver stays to drop the database.
   const onInterrupt = () => interrupted = true;
@@ -197,14 +219,19 @@ export async function run(options: ScaleOptions = {}): Promise<ScaleResults | un
     db = await openDatabase({ url, poolSize: 1, migrate: false });
     for (let round = 1; round <= rounds; round++) {
       for (const processes of counts) {
-        const result = await measure(db, url, logDir, { tasks, processes, concurrency, round });
+        const result = await measure(db, url, logDir, sampler, {
+          tasks,
+          processes,
+          concurrency,
+          round,
+        });
         results.runs.push(result);
         console.error(
           `round ${round}, ${processes} process(es): ${result.stepsPerSecond} steps/s, calls ${
             result.callsPerProcess.join("/")
-          }, CPU busy ${
-            result.cpuBusy === undefined ? "?" : `${Math.round(result.cpuBusy * 100)}%`
-          }, overlapping ${result.runs.overlapping}, run twice ${result.runs.rerunSteps}, ` +
+          }, CPU busy ${percent(result.cpuBusy)} (workers ${
+            result.workerCores?.toFixed(2) ?? "?"
+          } cores), overlapping ${result.runs.overlapping}, run twice ${result.runs.rerunSteps}, ` +
             `events ${result.events.messages} (lost ${result.events.lost}, duplicated ${result.events.duplicated})` +
             `${runOk(result, results.steps) ? "" : " — CHECK FAILED"}`,
         );
@@ -213,6 +240,7 @@ export async function run(options: ScaleOptions = {}): Promise<ScaleResults | un
   } finally {
     Deno.removeSignalListener("SIGINT", onInterrupt);
     await db?.close();
+    await sampler.stop();
     if (created) await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     await Deno.remove(logDir, { recursive: true });
     if (interrupted) console.error(`interrupted; dropped ${name}`);

@@ -1,18 +1,20 @@
 /**
- * One actor: a mailbox that outlives its incarnations, and a loop that feeds the current
- * incarnation's behaviour one message at a time. Crashes are reported to the parent supervisor,
- * which decides between restart, stop and escalation; the actor only carries out the decision.
+ * One actor: a mailbox that outlives its incarnations, and the incarnations that consume it —
+ * the in-process receive loop (`actor_receive.ts`) or a pump such as a Worker (`actor_pump.ts`).
+ * Crashes are reported to the parent supervisor, which decides between restart, stop and
+ * escalation; the actor only carries out the decision. Its state lives in an `ActorCell`
+ * (`actor_cell.ts`) that it shares with the running incarnation.
  *
- * The loop is the hot path: it polls the mailbox synchronously while messages are queued, awaits
- * only handlers that return a promise, and parks on a single promise (no timer) when idle. `tell`
- * only enqueues and resolves that promise, so a handler never runs inside the caller.
+ * `tell` only enqueues and wakes the idle loop, so a handler never runs inside the caller.
  *
  * @module
  */
 
 import { type ActorParent, checkActorSpec } from "./actor_contract.ts";
-import { MailboxFeed } from "./actor_feed.ts";
-import { ActorConfigError, ActorExit, MessageTimeoutError } from "./errors.ts";
+import { ActorCell } from "./actor_cell.ts";
+import { pumpLoop } from "./actor_pump.ts";
+import { receiveLoop } from "./actor_receive.ts";
+import { ActorConfigError, ActorExit } from "./errors.ts";
 import { Mailbox } from "./mailbox.ts";
 import type {
   ActorBehavior,
@@ -24,11 +26,8 @@ import type {
   OfferOutcome,
   PumpBehavior,
   RestartType,
-  ShutdownPolicy,
 } from "./types.ts";
 
-/** Sync handlers run in batches; every this many messages the loop yields to other actors. */
-const YIELD_EVERY = 256;
 const RESOLVED: Promise<void> = Promise.resolve();
 
 /**
@@ -58,33 +57,13 @@ export class Actor<M> implements ActorRef<M> {
   readonly retryCrashedMessageOnce: boolean;
   readonly #factory: ActorSpec<M>["factory"];
   readonly #onDeadLetter: ((letter: DeadLetter<M>) => void) | undefined;
-  readonly #timeoutMs: number;
-  readonly #shutdown: ShutdownPolicy;
   readonly #parent: ActorParent;
-  readonly #mailbox: Mailbox<M>;
-  #state: ActorState = "restarting";
-  /** Incarnation generation: a loop whose generation is stale stops at its next step. */
-  #gen = 0;
+  readonly #cell: ActorCell<M>;
   #started = false;
   #loop: Promise<void> | null = null;
   #controller: AbortController | null = null;
-  #cancel: ((reason: unknown) => void) | null = null;
-  #retry: { message: M; error: unknown } | null = null;
-  #inFlight: M | undefined = undefined;
-  #hasInFlight = false;
-  #inFlightRetry = false;
-  #draining = false;
-  #settled = false;
-  #settledPromise: Promise<void> | null = null;
-  #resolveSettled: (() => void) | null = null;
   #stopping: Promise<void> | null = null;
-  #processed = 0;
-  #failed = 0;
   #restarts = 0;
-  /** The running pump incarnation's feed, to interrupt it. */
-  #feed: MailboxFeed<M> | null = null;
-  /** Whether an incarnation ran a pump (a killable one whose end `exited()` waits for). */
-  #pumped = false;
 
   /**
    * Creates an actor; `Supervisor.spawn` is the way to get a started one.
@@ -100,19 +79,18 @@ export class Actor<M> implements ActorRef<M> {
     this.retryCrashedMessageOnce = spec.retryCrashedMessageOnce === true;
     this.#factory = spec.factory;
     this.#onDeadLetter = spec.onDeadLetter;
-    this.#timeoutMs = timeoutMs;
-    this.#shutdown = shutdown;
     this.#parent = parent;
-    this.#mailbox = new Mailbox<M>({
+    const mailbox = new Mailbox<M>({
       capacity: spec.mailbox?.capacity,
       overflow: spec.mailbox?.overflow,
       owner: spec.name,
     });
+    this.#cell = new ActorCell(spec.name, mailbox, timeoutMs, shutdown);
   }
 
   /** Current state. */
   get state(): ActorState {
-    return this.#state;
+    return this.#cell.state;
   }
 
   /**
@@ -122,7 +100,7 @@ export class Actor<M> implements ActorRef<M> {
    * @returns whether it was queued and which drop it caused
    */
   tell(message: M): OfferOutcome {
-    return this.#mailbox.offer(message);
+    return this.#cell.mailbox.offer(message);
   }
 
   /**
@@ -133,7 +111,7 @@ export class Actor<M> implements ActorRef<M> {
    * @returns the outcome once queued, timed out or refused
    */
   tellAndWait(message: M, options: { deadlineMs: number }): Promise<OfferOutcome> {
-    return this.#mailbox.offerAndWait(message, options);
+    return this.#cell.mailbox.offerAndWait(message, options);
   }
 
   /**
@@ -142,14 +120,15 @@ export class Actor<M> implements ActorRef<M> {
    * @returns state, mailbox depth and capacity, processed, failed, drops by reason, restarts
    */
   stats(): ActorStats {
+    const cell = this.#cell;
     return {
       name: this.name,
-      state: this.#state,
-      mailboxDepth: this.#mailbox.size,
-      mailboxCapacity: this.#mailbox.capacity,
-      processed: this.#processed,
-      failed: this.#failed,
-      dropped: this.#mailbox.dropped(),
+      state: cell.state,
+      mailboxDepth: cell.mailbox.size,
+      mailboxCapacity: cell.mailbox.capacity,
+      processed: cell.processed,
+      failed: cell.failed,
+      dropped: cell.mailbox.dropped(),
       restarts: this.#restarts,
     };
   }
@@ -171,18 +150,19 @@ export class Actor<M> implements ActorRef<M> {
 
   /** Supervisor control: starts a new incarnation if the actor is `restarting`. */
   start(): void {
-    if (this.#state !== "restarting") return;
+    const cell = this.#cell;
+    if (cell.state !== "restarting") return;
     if (this.#started) this.#restarts++;
     this.#started = true;
-    this.#state = "running";
-    const gen = ++this.#gen;
+    cell.state = "running";
+    const gen = ++cell.gen;
     const previous = this.#loop;
     this.#loop = previous === null ? this.#run(gen) : previous.then(() => this.#run(gen));
   }
 
   /** Supervisor control: marks a crashed actor as waiting for its restart. */
   markRestarting(): void {
-    if (this.#state === "running") this.#state = "restarting";
+    if (this.#cell.state === "running") this.#cell.state = "restarting";
   }
 
   /**
@@ -194,13 +174,14 @@ export class Actor<M> implements ActorRef<M> {
    * @returns resolves when the old incarnation is gone
    */
   terminate(reason: unknown): Promise<void> {
-    if (this.#state === "running") {
-      this.#state = "restarting";
-      this.#gen++;
+    const cell = this.#cell;
+    if (cell.state === "running") {
+      cell.state = "restarting";
+      cell.gen++;
       const controller = this.#controller;
       if (controller !== null && !controller.signal.aborted) controller.abort(reason);
-      this.#mailbox.wake();
-      this.#feed?.interrupt();
+      cell.mailbox.wake();
+      cell.feed?.interrupt();
     }
     return this.#loop ?? RESOLVED;
   }
@@ -213,19 +194,20 @@ export class Actor<M> implements ActorRef<M> {
    * @param state `stopped`, or `escalated` when the restart intensity was exceeded
    */
   halt(state: "stopped" | "escalated"): void {
-    if (this.#state === "stopped" || this.#state === "escalated") return;
-    this.#state = state;
-    this.#gen++;
-    this.#mailbox.close();
-    this.#mailbox.discard();
-    this.#mailbox.wake();
-    this.#feed?.interrupt();
-    const retry = this.#retry;
+    const cell = this.#cell;
+    if (cell.isFinal) return;
+    cell.state = state;
+    cell.gen++;
+    cell.mailbox.close();
+    cell.mailbox.discard();
+    cell.mailbox.wake();
+    cell.feed?.interrupt();
+    const retry = cell.retry;
     if (retry !== null) {
-      this.#retry = null;
+      cell.retry = null;
       this.deadLetter(retry.message, retry.error);
     }
-    this.#settle();
+    cell.settle();
   }
 
   /**
@@ -238,7 +220,7 @@ export class Actor<M> implements ActorRef<M> {
     this.halt("stopped");
     const controller = this.#controller;
     if (controller !== null && !controller.signal.aborted) controller.abort(reason);
-    this.#cancel?.(reason);
+    this.#cell.cancel?.(reason);
   }
 
   /**
@@ -249,23 +231,24 @@ export class Actor<M> implements ActorRef<M> {
    * @returns a promise that never rejects
    */
   exited(): Promise<void> {
-    return this.#pumped ? (this.#loop ?? RESOLVED) : RESOLVED;
+    return this.#cell.pumped ? (this.#loop ?? RESOLVED) : RESOLVED;
   }
 
   /** Supervisor control: refuse new messages and stop once the mailbox is empty. */
   beginDrain(): void {
-    this.#draining = true;
-    this.#mailbox.close();
-    if (this.#state === "stopped" || this.#state === "escalated") this.#settle();
+    const cell = this.#cell;
+    cell.draining = true;
+    cell.mailbox.close();
+    if (cell.isFinal) cell.settle();
     else {
-      this.#mailbox.wake();
-      this.#feed?.interrupt();
+      cell.mailbox.wake();
+      cell.feed?.interrupt();
     }
   }
 
   /** Whether a drain finished or the actor reached a final state. */
   get isSettled(): boolean {
-    return this.#settled;
+    return this.#cell.isSettled;
   }
 
   /**
@@ -274,11 +257,7 @@ export class Actor<M> implements ActorRef<M> {
    * @returns a promise that never rejects
    */
   settled(): Promise<void> {
-    if (this.#settled) return RESOLVED;
-    this.#settledPromise ??= new Promise<void>((resolve) => {
-      this.#resolveSettled = resolve;
-    });
-    return this.#settledPromise;
+    return this.#cell.settled();
   }
 
   /**
@@ -288,7 +267,7 @@ export class Actor<M> implements ActorRef<M> {
    * @param error what it crashed with, for the dead letter if it never gets its retry
    */
   retryFirst(message: M, error: unknown): void {
-    this.#retry = { message, error };
+    this.#cell.retry = { message, error };
   }
 
   /**
@@ -312,17 +291,11 @@ export class Actor<M> implements ActorRef<M> {
     return this as unknown as Actor<unknown>;
   }
 
-  #settle(): void {
-    if (this.#settled) return;
-    this.#settled = true;
-    this.#resolveSettled?.();
-    this.#resolveSettled = null;
-  }
-
-  /** One incarnation: build the behaviour, run the loop, report how it ended. Never rejects. */
+  /** One incarnation: build the behaviour, run it, report how it ended. Never rejects. */
   async #run(gen: number): Promise<void> {
     await undefined; // user code never runs inside spawn(), tell() or a supervisor call
-    if (gen !== this.#gen) return;
+    const cell = this.#cell;
+    if (gen !== cell.gen) return;
     const controller = new AbortController();
     this.#controller = controller;
     let behavior: ActorBehavior<M> | PumpBehavior<M> | undefined;
@@ -331,14 +304,15 @@ export class Actor<M> implements ActorRef<M> {
     try {
       behavior = await this.#factory();
       if (behavior !== null && typeof behavior === "object" && "pump" in behavior) {
-        if (typeof behavior.pump === "function") await this.#pumpWith(gen, behavior, controller);
-        else behavior = undefined;
+        if (typeof behavior.pump === "function") {
+          await pumpLoop(cell, gen, behavior, controller, (m, e) => this.deadLetter(m, e));
+        } else behavior = undefined;
       } else if (
         behavior === null || typeof behavior !== "object" || typeof behavior.receive !== "function"
       ) {
         behavior = undefined;
       } else {
-        await this.#process(gen, behavior, controller);
+        await receiveLoop(cell, gen, behavior, controller);
       }
       if (behavior === undefined) {
         throw new ActorConfigError(
@@ -362,153 +336,21 @@ export class Actor<M> implements ActorRef<M> {
     if (failed) this.#ended(gen, failure);
   }
 
-  async #process(gen: number, behavior: ActorBehavior<M>, controller: AbortController) {
-    const mailbox = this.#mailbox;
-    const signal = controller.signal;
-    const timed = this.#timeoutMs > 0;
-    const retry = this.#retry;
-    if (retry !== null && gen === this.#gen) {
-      this.#retry = null;
-      this.#inFlight = retry.message;
-      this.#hasInFlight = true;
-      this.#inFlightRetry = true;
-      const result = behavior.receive(retry.message, signal);
-      if (result != null && typeof result.then === "function") {
-        await (timed ? this.#race(result, controller) : result);
-      }
-      this.#hasInFlight = false;
-      this.#inFlightRetry = false;
-      this.#processed++;
-    }
-    let batch = 0;
-    for (;;) {
-      if (gen !== this.#gen) return;
-      if (mailbox.size === 0) {
-        this.#inFlight = undefined;
-        if (this.#draining) {
-          this.#settle();
-          return;
-        }
-        batch = 0;
-        await mailbox.whenReady();
-        continue;
-      }
-      const message = mailbox.poll() as M;
-      this.#inFlight = message;
-      this.#hasInFlight = true;
-      const result = behavior.receive(message, signal);
-      if (result != null && typeof result.then === "function") {
-        await (timed ? this.#race(result, controller) : result);
-        this.#hasInFlight = false;
-        this.#processed++;
-      } else {
-        this.#hasInFlight = false;
-        this.#processed++;
-        if (++batch === YIELD_EVERY) {
-          batch = 0;
-          await undefined; // let other actors' loops run between batches of sync handlers
-        }
-      }
-    }
-  }
-
-  /**
-   * One pump incarnation: the behaviour takes messages itself through a feed. What it leaves in
-   * flight goes back to the head of the mailbox (dropped as `stopped` if the actor has stopped),
-   * except the message it blames for a crash, which is booked like a crashed handler's.
-   */
-  async #pumpWith(gen: number, behavior: PumpBehavior<M>, controller: AbortController) {
-    this.#pumped = true;
-    const feed = new MailboxFeed<M>(
-      this.#mailbox,
-      {
-        current: () => gen === this.#gen,
-        draining: () => this.#draining,
-        hasRetry: () => this.#retry !== null,
-        takeRetry: () => {
-          const retry = this.#retry;
-          this.#retry = null;
-          return retry?.message;
-        },
-        processed: (count) => void (this.#processed += count),
-        rejected: (message, error) => {
-          this.#failed++;
-          this.deadLetter(message, error);
-        },
-      },
-      controller.signal,
-      this.#timeoutMs,
-      this.#shutdown,
-    );
-    this.#feed = feed;
-    let failure: { error: unknown } | null = null;
-    try {
-      await behavior.pump(feed);
-    } catch (error) {
-      failure = { error };
-    }
-    if (this.#feed === feed) this.#feed = null;
-    const { blamed, unhandled } = feed.remains();
-    if (blamed !== null) {
-      if (failure !== null) {
-        this.#inFlight = blamed.value;
-        this.#hasInFlight = true;
-        this.#inFlightRetry = blamed.retried;
-      } else {
-        unhandled.unshift(blamed.value);
-      }
-    }
-    if (unhandled.length !== 0) {
-      this.#mailbox.requeue(unhandled);
-      if (this.#state === "stopped" || this.#state === "escalated") this.#mailbox.discard();
-    }
-    if (failure !== null) throw failure.error;
-    if (gen !== this.#gen) return;
-    if (this.#draining && this.#mailbox.size === 0) {
-      this.#settle();
-      return;
-    }
-    throw new ActorConfigError(
-      `pump of actor ${JSON.stringify(this.name)} returned while its incarnation was current`,
-    );
-  }
-
-  /** Waits for a handler's promise, failing with `MessageTimeoutError` past the deadline. */
-  #race(result: PromiseLike<void>, controller: AbortController): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      const cancel = (reason: unknown): void => {
-        clearTimeout(timer);
-        if (this.#cancel === cancel) this.#cancel = null;
-        reject(reason);
-      };
-      const timer = setTimeout(() => {
-        const error = new MessageTimeoutError(this.name, this.#timeoutMs);
-        if (!controller.signal.aborted) controller.abort(error);
-        cancel(error);
-      }, this.#timeoutMs);
-      this.#cancel = cancel;
-      result.then(() => {
-        clearTimeout(timer);
-        if (this.#cancel === cancel) this.#cancel = null;
-        resolve();
-      }, cancel);
-    });
-  }
-
   /** Books the failed message and tells the supervisor, unless this incarnation was superseded. */
   #ended(gen: number, error: unknown): void {
-    const hasMessage = this.#hasInFlight;
-    const message = this.#inFlight as M;
-    const retried = this.#inFlightRetry;
-    this.#hasInFlight = false;
-    this.#inFlightRetry = false;
-    this.#inFlight = undefined;
+    const cell = this.#cell;
+    const hasMessage = cell.hasInFlight;
+    const message = cell.inFlight as M;
+    const retried = cell.inFlightRetry;
+    cell.hasInFlight = false;
+    cell.inFlightRetry = false;
+    cell.inFlight = undefined;
     const normal = error instanceof ActorExit;
     if (hasMessage) {
-      if (normal) this.#processed++;
-      else this.#failed++;
+      if (normal) cell.processed++;
+      else cell.failed++;
     }
-    if (gen !== this.#gen) {
+    if (gen !== cell.gen) {
       // Stopped or restarted from outside while the message ran: nobody restarts for this one.
       if (hasMessage && !normal) this.deadLetter(message, error);
       return;

@@ -1,8 +1,9 @@
 /**
  * Worker-isolated actors, publisher side. The actor's mailbox stays here, bounded and counted like
  * any other; its code runs in a Deno Web Worker (its own isolate, thread and, optionally, its
- * own permissions) fed by a `PumpBehavior` that sends batches of up to `batchSize` messages, at
- * most two batches ahead of the Worker, so that encoding here overlaps decoding there.
+ * own permissions) fed by a `PumpBehavior` that sends batches of up to `batchSize` messages as
+ * soon as mail arrives, at most four batches and two batches' worth of messages ahead of the
+ * Worker, so that encoding here overlaps decoding there (see `worker_incarnation.ts`).
  *
  * The publisher can kill it, which an in-process actor cannot be: a message that runs past
  * `messageTimeoutMs`, or a Worker whose heartbeat stops for `heartbeatMs`, gets the Worker

@@ -1,10 +1,10 @@
 /**
  * One incarnation of a worker-isolated actor, publisher side: one Worker from spawn to
  * terminate. It feeds the Worker batches from the actor's mailbox as soon as mail arrives (at most
- * two batches' worth of messages ahead of its acknowledgements), settles what the Worker reports
- * done, and kills it — exchanging the shared
- * progress slot first, so what finished and what was running are decided exactly — when a message
- * overruns `messageTimeoutMs`, the heartbeat stops, or its code throws.
+ * four batches and two batches' worth of messages ahead of its acknowledgements), settles what the
+ * Worker reports done, and kills it — exchanging the shared progress slot first, so what finished
+ * and what was running are decided exactly — when a message overruns `messageTimeoutMs`, the
+ * heartbeat stops, or its code throws.
  *
  * @module
  */
@@ -24,15 +24,21 @@ import {
 } from "./worker_protocol.ts";
 
 /**
- * Messages sent ahead of the Worker's acknowledgements, in batches: at most this many times
- * `batchSize`, so encoding here overlaps decoding there. Measured at a steady 50k events/s, the
- * old limit of two *batches* ahead made the tail: while two small batches waited in a Worker whose
- * thread the OS had parked for a few ms, every later event waited in the mailbox for their
- * acknowledgements, then for a full batch to be encoded and decoded. Counting messages, a parked
- * Worker finds what arrived meanwhile already posted when its thread runs again.
+ * What may be in flight (posted, not acknowledged): at most {@link BATCHES_IN_FLIGHT} batches
+ * holding at most `BATCHES_AHEAD * batchSize` messages, so encoding here overlaps decoding there.
+ *
+ * Why these numbers, measured at a steady 50k events/s on a 2-core machine: the OS parks the
+ * Worker's thread for a few ms now and then. With only two batches allowed ahead, everything that
+ * arrived meanwhile waited in the mailbox until the Worker woke and acknowledged both, then for a
+ * large batch to be encoded and sent — by which time the Worker had gone idle again and had to be
+ * woken once more, so one stall became a chain of them. Four batches keep it fed across a short
+ * stall. The batch count still bounds the stream when the Worker is behind: mail piles up in the
+ * mailbox and leaves as one large batch at the next acknowledgement, instead of as a trickle of
+ * small ones whose per-batch cost would keep it behind. The message bound (two full batches, as
+ * before) keeps the memory held outside the mailbox's capacity where it was.
  */
+const BATCHES_IN_FLIGHT = 4;
 const BATCHES_AHEAD = 2;
-const BATCHES_IN_FLIGHT = Number(Deno.env.get("XK") ?? 8);
 
 /** What an incarnation needs to know, checked by `workerActorFactory`. */
 export interface Settings {
@@ -217,10 +223,10 @@ export class WorkerIncarnation<M> implements PumpBehavior<M> {
   }
 
   /**
-   * Whether to post a batch now. Mail leaves at once while the window has room for all of it (up
-   * to a batch): no timer, no waiting to fill a batch. When it has not — the Worker is behind — the
-   * backlog waits for room for a whole batch, so that under load batches grow to `batchSize`
-   * instead of trickling out as small ones whose per-batch cost would keep the Worker behind.
+   * Whether to post a batch now. Mail leaves at once while fewer than BATCHES_IN_FLIGHT batches
+   * are out and the window has room for all of it (up to a batch): no timer, no waiting to fill a
+   * batch. Otherwise the Worker is behind and the backlog waits — for a free batch slot, and for
+   * room for a whole batch rather than leaving in slivers.
    */
   #maySend(queued: number): boolean {
     if (queued === 0 || this.#batchesOut >= BATCHES_IN_FLIGHT) return false;
@@ -287,7 +293,7 @@ export class WorkerIncarnation<M> implements PumpBehavior<M> {
           this.#poke();
         });
       }
-      // Mail is worth waiting for only when the window has room; otherwise an ack wakes us.
+      // Mail is worth waiting for only when it could leave at once; otherwise an ack wakes us.
       if (
         this.#ready && feed.queued === 0 && this.#room > 0 &&
         this.#batchesOut < BATCHES_IN_FLIGHT && !this.#waitingMailbox

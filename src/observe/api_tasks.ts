@@ -9,6 +9,9 @@
  * | `POST /v1/tasks/{uuid}/cancel` (or `DELETE /v1/tasks/{uuid}`), `.../retry`, `.../resolve` | task actions |
  * | `POST /v1/tasks/{uuid}/steps/{step}/retry`, `.../resolve`, `.../complete` | step actions (`complete` takes `{"result": ...}`) |
  *
+ * Tasks, listed or shown, carry `status` (the stored state) and `tasker_state` (Tasker's
+ * fine-grained state, derived from the steps; see `taskerState` in task_status.ts).
+ *
  * Action bodies may give `by` and `reason` (recorded with the transition; `by` defaults to
  * `http`). Errors are JSON `{error, message, ...}`: 400 a bad query or body, 404 an unknown task,
  * step or template, 409 an action the current state does not allow or a duplicate task, 413 a

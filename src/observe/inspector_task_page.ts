@@ -28,7 +28,8 @@ dl{display:grid;grid-template-columns:auto 1fr;gap:2px 14px;margin:0;font-size:1
 dt{color:var(--muted)}dd{margin:0;font:12.5px ui-monospace,SFMono-Regular,Menlo,monospace}
 .badge{padding:2px 10px;border-radius:99px;font-size:12px;color:#fff;background:var(--idle)}
 .s-complete,.s-resolved_manually{background:var(--ok)}.s-error,.s-blocked_by_failures{background:var(--bad)}
-.s-in_progress,.s-enqueued{background:var(--accent)}.s-waiting_for_retry{background:var(--warn)}
+.s-in_progress,.s-enqueued,.s-steps_in_process,.s-enqueuing_steps,.s-initializing,.s-evaluating_results{background:var(--accent)}
+.s-waiting_for_retry{background:var(--warn)}
 .s-cancelled{background:#6b7385}
 .actions{display:flex;gap:8px;align-items:center;margin-top:10px}
 button{font:inherit;font-size:13px;padding:6px 12px;border-radius:6px;border:1px solid var(--line);

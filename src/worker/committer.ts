@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { Database } from "../durable/database.ts";
+import type { Database, Queryable } from "../durable/database.ts";
 import { DatabaseClosedError, DatabaseUnavailableError } from "../durable/errors.ts";
 import { backoffDelay } from "../durable/latency.ts";
 import { describeError, sqlState } from "../durable/writer_errors.ts";
@@ -31,6 +31,22 @@ export interface CommitterOptions {
   attempts?: number;
   /** Where steps' durable events are written within the group's transaction (see `recordOutcomes`). */
   events?: TransactionalEvents;
+  /** The worker's next claims, made in each group's transaction. */
+  claims?: FollowOnClaims;
+}
+
+/**
+ * Claims made inside a commit's transaction: while outcomes commit, the worker claims as many
+ * next steps as it has free slots — including the successors the same transaction just
+ * released — so under load each cycle is one transaction, not a claim and a commit.
+ */
+export interface FollowOnClaims {
+  /** Reserves the worker's free slots for this transaction; 0 when none (or stopping). */
+  reserve(): number;
+  /** Claims up to `slots` steps through `tx`; returns what starts them once committed. */
+  claim(tx: Queryable, slots: number): Promise<() => void>;
+  /** Gives the reserved slots back (after the transaction, committed or not). */
+  release(slots: number): void;
 }
 
 /**
@@ -48,6 +64,7 @@ export class OutcomeCommitter {
   readonly #maxGroup: number;
   readonly #attempts: number;
   readonly #events: TransactionalEvents | undefined;
+  readonly #claims: FollowOnClaims | undefined;
   #waiting: Waiting[] = [];
   #flushing: Promise<void> | undefined;
   #groups = 0;
@@ -68,6 +85,7 @@ export class OutcomeCommitter {
     this.#maxGroup = Math.max(1, options.maxGroup ?? 200);
     this.#attempts = Math.max(1, options.attempts ?? 5);
     this.#events = options.events;
+    this.#claims = options.claims;
   }
 
   /**
@@ -97,6 +115,11 @@ export class OutcomeCommitter {
     });
   }
 
+  /** Whether outcomes are waiting or being written (their transaction will claim next steps). */
+  get busy(): boolean {
+    return this.#flushing !== undefined;
+  }
+
   /** Resolves when nothing is waiting or being written. */
   async idle(): Promise<void> {
     while (this.#flushing) await this.#flushing;
@@ -123,13 +146,24 @@ export class OutcomeCommitter {
     let recreated = false;
     for (let attempt = 1; attempt <= this.#attempts; attempt++) {
       const started = performance.now();
+      const slots = this.#claims?.reserve() ?? 0;
+      let start: (() => void) | undefined;
       try {
+        const claims = this.#claims;
         const outcomes = await recordOutcomes(
           this.#db,
           group.map((w) => w.record),
           this.#workerId,
-          this.#events,
-        );
+          {
+            ...(this.#events ? { events: this.#events } : {}),
+            ...(claims && slots > 0
+              ? { alsoInTransaction: async (tx) => void (start = await claims.claim(tx, slots)) }
+              : {}),
+          },
+        ).finally(() => {
+          if (slots > 0) this.#claims!.release(slots);
+        });
+        start?.();
         this.#busyMs += performance.now() - started;
         this.#groups++;
         this.#recorded += outcomes.filter((o) => o !== null).length;

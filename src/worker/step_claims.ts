@@ -383,6 +383,7 @@ function toClaim(source: QueuedStep, row: ClaimRow): ClaimedStep {
       worker_id: row.worker_id,
       ...(row.template_step ? { template_step_name: row.template_step } : {}),
       ...(row.inputs ? { inputs: row.inputs } : {}),
+      ...(row.checkpoint ? { checkpoint: row.checkpoint } : {}),
     },
     completed_results: row.completed_results ?? {},
     completed_steps: row.completed_steps ?? {},

@@ -16,6 +16,7 @@ import { applyDynamicOutcomes, type DynamicOutcome } from "./dynamic_steps.ts";
 import type { PreparedEvent } from "./event_router.ts";
 import type { ClaimedStep, StepState, TaskState } from "./step_store.ts";
 import { jsonbProblem, jsonbTextProblem } from "./storable.ts";
+import { type OutcomeRow, writeOutcomes } from "./outcome_statement.ts";
 import type { StepResult } from "./types.ts";
 import { requestedRetryDelayMs } from "./backoff.ts";
 
@@ -45,6 +46,14 @@ export interface StepOutcomeRecord {
    * it creates (in this same transaction), its batch's parallelism budget.
    */
   dynamic?: DynamicOutcome;
+}
+
+/** Options of {@link recordOutcomes}. */
+export interface RecordOptions {
+  /** The DurableWriter's transactional entry point: durable events go in with the outcomes. */
+  events?: TransactionalEvents;
+  /** Runs last inside the transaction; its writes commit (or roll back) with the outcomes. */
+  alsoInTransaction?: (tx: Queryable) => Promise<void>;
 }
 
 /** The recorded outcome of one step. */
@@ -78,6 +87,9 @@ interface Planned {
  * record in order, its outcome, or `null` when its claim was lost (the lease expired and
  * another worker took the step): nothing is written for those.
  *
+ * With `alsoInTransaction`, more work commits in the same transaction (the worker claims its
+ * next steps there, so that under load one transaction per cycle records outcomes and claims).
+ *
  * With `events` (the DurableWriter's transactional entry point, given when the durable queues
  * live in this database), the steps' durable and broadcast events are written into PGMQ in this
  * same transaction: nothing is owed after the commit. Without it they are stored owed, for the
@@ -85,15 +97,18 @@ interface Planned {
  *
  * @example
  * ```ts ignore
- * const outcomes = await recordOutcomes(db, records, "worker-1", writer.transactional());
+ * const outcomes = await recordOutcomes(db, records, "worker-1", {
+ *   events: writer.transactional(),
+ * });
  * ```
  */
 export async function recordOutcomes(
   db: Database,
   records: readonly StepOutcomeRecord[],
   workerId: string,
-  events?: TransactionalEvents,
+  options: RecordOptions = {},
 ): Promise<(RecordedOutcome | null)[]> {
+  const { events, alsoInTransaction } = options;
   const planned = records.map(plan);
   // The queues a step's events can go to, created before the transaction (cached: a Set look-up
   // after the first time). An event bound elsewhere is stored owed instead.
@@ -111,22 +126,42 @@ export async function recordOutcomes(
   const outcomes = await db.transaction(async (tx) => {
     written.length = 0; // a retried transaction starts again
     const taskIds = [...new Set(records.map((r) => r.claim.task.task_uuid))].sort();
+    // Lock the tasks in UUID order, and mark the transaction as this worker's: the step-queue
+    // wake-ups it causes are ignored by this worker (step_wakeups.ts), which claims the
+    // successors itself.
     await tx.query(
-      "SELECT 1 FROM tasker.tasks WHERE task_uuid = ANY($1::uuid[]) ORDER BY task_uuid FOR UPDATE",
-      [taskIds],
+      `SELECT set_config('tasker.worker_id', $2::text, true)
+         FROM (SELECT task_uuid FROM tasker.tasks WHERE task_uuid = ANY($1::uuid[])
+                ORDER BY task_uuid FOR UPDATE) AS locked`,
+      [taskIds, workerId],
     );
-    const kept = await writeSteps(tx, planned, workerId);
-    const released = await releaseSuccessors(tx, kept);
-    // Decision branches, batch workers and what joins them: created with the outcome.
-    const created = await applyDynamicOutcomes(
-      tx,
-      kept.map((p) => ({ claim: p.record.claim, state: p.state, dynamic: p.record.dynamic })),
-    );
-    for (const [by, names] of created) released.set(by, [...(released.get(by) ?? []), ...names]);
-    await scheduleRetries(tx, kept);
-    const taskStates = await settleTasks(tx, kept);
-    await deleteMessages(tx, kept);
+    let kept: Planned[];
+    let released: Map<string, string[]>;
+    let taskStates: Map<string, TaskState>;
+    if (planned.every((p) => !p.record.dynamic?.expansion && !p.record.dynamic?.batch)) {
+      // The common case, one statement (outcome_statement.ts).
+      const write = await writeOutcomes(tx, planned.map(outcomeRow), workerId);
+      kept = planned.filter((p) => write.written.has(p.record.claim.step.step_uuid));
+      released = creditReleases(kept, write.released);
+      taskStates = write.taskStates;
+      await scheduleRetries(tx, kept);
+    } else {
+      kept = await writeSteps(tx, planned, workerId);
+      released = await releaseSuccessors(tx, kept);
+      // Decision branches, batch workers and what joins them: created with the outcome.
+      const created = await applyDynamicOutcomes(
+        tx,
+        kept.map((p) => ({ claim: p.record.claim, state: p.state, dynamic: p.record.dynamic })),
+      );
+      for (const [by, names] of created) {
+        released.set(by, [...(released.get(by) ?? []), ...names]);
+      }
+      await scheduleRetries(tx, kept);
+      taskStates = await settleTasks(tx, kept);
+      await deleteMessages(tx, kept);
+    }
     const fired = await storeEvents(tx, kept, events && { writer: events, ensured, written });
+    await alsoInTransaction?.(tx);
     const keptSet = new Set(kept);
     return planned.map((p) => {
       if (!keptSet.has(p)) return null;
@@ -144,6 +179,54 @@ export async function recordOutcomes(
   });
   events?.committed(written);
   return outcomes;
+}
+
+/** The successors an outcome lets run once written: a completed step's (or an isolated batch's). */
+function releases(p: Planned): readonly string[] {
+  // A batch worker of an `isolate` batch that failed for good still lets its convergence run.
+  const isolated = p.state === "error" && p.record.dynamic?.batch?.failure_strategy === "isolate";
+  return p.state === "complete" || isolated ? p.record.successors : [];
+}
+
+/** The one-statement form of a planned outcome. */
+function outcomeRow(p: Planned): OutcomeRow {
+  const { claim, result } = p.record;
+  return {
+    step_uuid: claim.step.step_uuid,
+    task_uuid: claim.task.task_uuid,
+    step_name: claim.step.name,
+    queue: claim.source.queue,
+    msg_id: claim.source.msg_id,
+    state: p.state,
+    result: result.success ? JSON.stringify(result.result ?? null) : null,
+    error: result.success ? null : JSON.stringify({ ...result.error, metadata: result.metadata }),
+    retryable: p.retryable,
+    delay_s: p.retryDelayMs === undefined ? null : p.retryDelayMs / 1000,
+    releases: releases(p),
+  };
+}
+
+/**
+ * Credits each successor sent to a completed predecessor in the group (for progress reporting),
+ * keyed by the releasing step.
+ */
+function creditReleases(
+  kept: readonly Planned[],
+  rows: readonly { task_uuid: string; name: string; state: StepState }[],
+): Map<string, string[]> {
+  const releaser = new Map<string, string>();
+  for (const p of kept) {
+    for (const name of releases(p)) {
+      releaser.set(`${p.record.claim.task.task_uuid}/${name}`, p.record.claim.step.step_uuid);
+    }
+  }
+  const released = new Map<string, string[]>();
+  for (const row of rows) {
+    if (row.state !== "enqueued") continue;
+    const by = releaser.get(`${row.task_uuid}/${row.name}`)!;
+    released.set(by, [...(released.get(by) ?? []), row.name]);
+  }
+  return released;
 }
 
 function plan(record: StepOutcomeRecord): Planned {
@@ -210,10 +293,7 @@ async function releaseSuccessors(
   const releasers: string[] = [];
   const releaserNames: string[] = [];
   for (const p of kept) {
-    // A batch worker of an `isolate` batch that failed for good still lets its convergence run.
-    const isolated = p.state === "error" && p.record.dynamic?.batch?.failure_strategy === "isolate";
-    if (p.state !== "complete" && !isolated) continue;
-    for (const successor of p.record.successors) {
+    for (const successor of releases(p)) {
       tasks.push(p.record.claim.task.task_uuid);
       names.push(successor);
       releasers.push(p.record.claim.step.step_uuid);

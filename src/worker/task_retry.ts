@@ -7,6 +7,7 @@
  * @module
  */
 
+import type { TemplateRegistry } from "../template/registry.ts";
 import type { Database } from "../durable/database.ts";
 import { resetStep, type TaskActionResult } from "./task_actions.ts";
 import { TaskNotFoundError } from "./task_status.ts";
@@ -29,6 +30,7 @@ export async function retryTask(
   db: Database,
   taskUuid: string,
   actor: TransitionActor,
+  templates?: TemplateRegistry,
 ): Promise<TaskActionResult> {
   if (!isUuid(taskUuid)) throw new TaskNotFoundError(taskUuid);
   const rows = await db.query<{ state: string; failed: string[] }>(
@@ -45,7 +47,8 @@ export async function retryTask(
   let result: TaskActionResult | undefined;
   const enqueued: string[] = [];
   for (const step of row.failed) {
-    result = await resetStep(db, taskUuid, step, actor);
+    // With the templates, a reset batch worker is queued exactly within its batch's parallelism.
+    result = await resetStep(db, taskUuid, step, actor, templates);
     enqueued.push(...result.enqueued);
   }
   return { ...result!, step: undefined, enqueued };

@@ -112,6 +112,7 @@ export interface TaskerOptions extends
     | "workerId"
     | "random"
     | "stepTracer"
+    | "listen"
   > {
   /** Templates: a registry, or a directory to load. */
   templates: TemplateRegistry | string;
@@ -245,7 +246,9 @@ export class Tasker implements AsyncDisposable {
     const writes = options.durableEventWrites;
     if (writes !== undefined && writes !== "with_outcome" && writes !== "after_commit") {
       throw new WorkerConfigError(
-        `durableEventWrites must be "with_outcome" or "after_commit", got ${JSON.stringify(writes)}`,
+        `durableEventWrites must be "with_outcome" or "after_commit", got ${
+          JSON.stringify(writes)
+        }`,
       );
     }
     const templates = typeof options.templates === "string"
@@ -312,6 +315,7 @@ export class Tasker implements AsyncDisposable {
       workerId: options.workerId,
       random: options.random,
       stepTracer: options.stepTracer,
+      listen: options.listen,
     });
     const tasker = new Tasker({
       db,
@@ -428,7 +432,7 @@ export class Tasker implements AsyncDisposable {
    * @throws {TaskNotFoundError} for an unknown task
    */
   async retry(taskUuid: string, actor: TransitionActor): Promise<TaskActionResult> {
-    const done = await retryTask(this.db, taskUuid, actor);
+    const done = await retryTask(this.db, taskUuid, actor, this.templates);
     this.worker.wake();
     return done;
   }
@@ -450,7 +454,7 @@ export class Tasker implements AsyncDisposable {
     step: string,
     actor: TransitionActor,
   ): Promise<TaskActionResult> {
-    const done = await resetStep(this.db, taskUuid, step, actor);
+    const done = await resetStep(this.db, taskUuid, step, actor, this.templates);
     this.worker.wake();
     return done;
   }

@@ -9,7 +9,7 @@
  * @module
  */
 
-import type { Database } from "../durable/database.ts";
+import type { Database, Queryable } from "../durable/database.ts";
 import { defaultPublisher } from "../events/publisher.ts";
 import { PublisherRegistry } from "../events/publisher_registry.ts";
 import type { JsonObject } from "../events/types.ts";
@@ -28,7 +28,7 @@ import { batchRole, withBatchWorkers } from "./dynamic_steps.ts";
 import { PriorityBands } from "./priority_queues.ts";
 import { StepWakeups } from "./step_wakeups.ts";
 import { executeStep, findStep, type StepExecution } from "./step_execution.ts";
-import type { ClaimedStep, ClaimScope, ForeignStep, QueuedStep } from "./step_store.ts";
+import type { ClaimBatch, ClaimedStep, ClaimScope, ForeignStep, QueuedStep } from "./step_store.ts";
 import { readAndClaimSteps } from "./step_claims.ts";
 import type { StepOutcomeRecord } from "./step_outcomes.ts";
 import type { StepTrace } from "./step_tracer.ts";
@@ -112,6 +112,8 @@ export class Worker implements AsyncDisposable {
   #wakePending = false;
   /** Handlers running now (each holds one of the `concurrency` slots). */
   #running = 0;
+  /** Slots taken by a claim round in progress (the loop's, or a commit's follow-on claims). */
+  #reserved = 0;
   /** Outcomes handed to the committer and not yet committed. */
   #recording = 0;
   /** The last read filled every free slot: the queues may hold more. */
@@ -148,6 +150,17 @@ export class Worker implements AsyncDisposable {
     this.#graceMs = options.shutdownGraceMs ?? 2_000;
     this.#committer = new OutcomeCommitter(options.db, this.id, {
       ...(options.eventsWithOutcomes ? { events: options.eventsWithOutcomes } : {}),
+      // Each commit also claims the next steps, in its own transaction (committer.ts).
+      claims: {
+        reserve: () => this.#reserve(),
+        claim: async (tx, slots) => {
+          const claimed = await this.#claimThrough(tx, slots);
+          return () => this.#startClaimed(claimed);
+        },
+        release: (slots) => {
+          this.#reserved -= slots;
+        },
+      },
     });
     const namespaces = options.namespaces ?? options.templates.namespaces();
     this.#queues = namespaces.map(stepQueue);
@@ -379,33 +392,65 @@ export class Worker implements AsyncDisposable {
   }
 
   async #readAndClaim(db: Database): Promise<number> {
-    let free = this.#free();
-    let read = 0;
+    const slots = this.#reserve();
+    if (slots === 0) return 0;
+    let claimed: Claimed;
+    try {
+      claimed = await this.#claimThrough(db, slots);
+    } finally {
+      this.#reserved -= slots;
+    }
+    this.#startClaimed(claimed);
+    return claimed.read;
+  }
+
+  /**
+   * Reads and claims up to `slots` steps through `q`: the pool, or a commit's transaction (the
+   * committer's follow-on claims). Nothing starts here: the claims exist once `q` commits.
+   */
+  async #claimThrough(q: Queryable, slots: number): Promise<Claimed> {
+    let free = slots;
+    const claimed: Claimed = { read: 0, batches: [], filled: false };
     // With several namespaces, one probe finds the queues worth reading, so an idle worker's
     // cost does not grow with its namespaces.
     // High-priority band queues first, when any exist (priority_queues.ts).
-    const all = await this.#bands.queues(db);
-    const queues = all.length === 1 ? all : await readyQueues(db, all);
+    const all = await this.#bands.queues(q);
+    const queues = all.length === 1 ? all : await readyQueues(q, all);
     const scope = await this.#claimScope();
     for (const queue of queues) {
       if (free <= 0) break;
       // Read and claim in one statement (step_claims.ts).
-      const claimed = await readAndClaimSteps(db, queue, free, this.id, this.#lease, scope);
-      const { batch } = claimed;
-      read += claimed.read;
-      free -= claimed.read;
-      if (batch.stale.length > 0) await this.#deleteMessages(batch.stale);
+      const round = await readAndClaimSteps(q, queue, free, this.id, this.#lease, scope);
+      claimed.read += round.read;
+      free -= round.read;
+      claimed.batches.push(round.batch);
+      if (round.batch.stale.length > 0) await deleteMessages(q, round.batch.stale);
+    }
+    // Filled every slot: the queues may hold more, so a freed slot should read again.
+    claimed.filled = free <= 0;
+    return claimed;
+  }
+
+  /** Starts the steps a claim round took (after its transaction committed). */
+  #startClaimed(claimed: Claimed): void {
+    for (const batch of claimed.batches) {
       if (batch.foreign.length > 0) this.#reportForeign(batch.foreign);
       for (const claim of batch.claimed) this.#track(this.#execute(this.#hold(claim)));
     }
-    // Filled every free slot: the queues may hold more, so a freed slot should read again.
-    this.#saturated = free <= 0;
-    return read;
+    this.#saturated = claimed.filled;
+  }
+
+  /** Takes every free slot for one claim round; 0 when none is free or the worker stops. */
+  #reserve(): number {
+    if (this.#stopRequested?.aborted) return 0;
+    const slots = Math.max(0, this.#free());
+    this.#reserved += slots;
+    return slots;
   }
 
   /** Handler slots free now: concurrency bounds running handlers, not commits pending. */
   #free(): number {
-    return this.#concurrency - this.#running;
+    return this.#concurrency - this.#running - this.#reserved;
   }
 
   /** The content hashes of the templates this worker has (recomputed when templates are added). */
@@ -440,14 +485,6 @@ export class Worker implements AsyncDisposable {
         : `no template ${step.template} (content ${short}) is loaded here; its steps are left for a worker that has it`;
       this.#foreign.set(key, message);
       console.error(`deno-tasker: worker ${this.id}: ${message}`);
-    }
-  }
-
-  async #deleteMessages(messages: readonly QueuedStep[]): Promise<void> {
-    const byQueue = new Map<string, number[]>();
-    for (const m of messages) byQueue.set(m.queue, [...(byQueue.get(m.queue) ?? []), m.msg_id]);
-    for (const [queue, ids] of byQueue) {
-      await this.#options.db.query("SELECT pgmq.delete($1::text, $2::bigint[])", [queue, ids]);
     }
   }
 
@@ -542,8 +579,9 @@ export class Worker implements AsyncDisposable {
       try {
         outcome = await this.#committer.record(this.#outcomeRecord(claim, run));
       } finally {
-        // Backpressure lifted: the loop may claim again if it stopped for this.
-        if (this.#recording-- > this.#concurrency) this.#wakeLoop();
+        this.#recording--;
+        // The commit is done: slots it could not fill (freed while it ran) are the loop's now.
+        if (this.#saturated && this.#free() > 0) this.#wakeLoop();
       }
       if (!outcome) {
         this.#stats.lost_claims++;
@@ -611,7 +649,11 @@ export class Worker implements AsyncDisposable {
       saveCheckpoint: async (saved) => {
         const asked = performance.now();
         const stored = await saveCheckpoint(this.#options.db, held, this.id, this.#lease, saved);
-        if (stored) held.renewedAt = asked;
+        if (stored) {
+          held.renewedAt = asked;
+          // The step's events carry the checkpoint it last saved (workflow_step.checkpoint).
+          claim.step.checkpoint = stored;
+        }
         return stored;
       },
     });
@@ -774,6 +816,25 @@ export class Worker implements AsyncDisposable {
   }
 }
 
+/** What one claim round read and claimed. */
+interface Claimed {
+  /** Messages read (claimed, stale, busy or foreign). */
+  read: number;
+  /** Per queue read. */
+  batches: ClaimBatch[];
+  /** Every slot was filled: the queues may hold more. */
+  filled: boolean;
+}
+
+/** Deletes messages whose steps are finished or unknown. */
+async function deleteMessages(q: Queryable, messages: readonly QueuedStep[]): Promise<void> {
+  const byQueue = new Map<string, number[]>();
+  for (const m of messages) byQueue.set(m.queue, [...(byQueue.get(m.queue) ?? []), m.msg_id]);
+  for (const [queue, ids] of byQueue) {
+    await q.query("SELECT pgmq.delete($1::text, $2::bigint[])", [queue, ids]);
+  }
+}
+
 function text(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -798,16 +859,22 @@ interface Held extends HeldClaim {
 /** An attempt ready to record; template parts are absent for a step settled without one. */
 type Attempt = Omit<StepExecution, "stepTemplate" | "graph"> & Partial<StepExecution>;
 
-/** Resolves true when every promise in `work` settled within `ms`, false otherwise. */
+/**
+ * Resolves true when `work` is empty within `ms`, false otherwise. Work added meanwhile counts
+ * too (a commit in flight at shutdown starts the steps it had claimed).
+ */
 async function settledWithin(work: ReadonlySet<Promise<void>>, ms: number): Promise<boolean> {
   if (work.size === 0) return true;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const deadline = new Promise<false>((resolve) => {
     timer = setTimeout(() => resolve(false), ms);
   });
-  const all = Promise.allSettled([...work]).then(() => true as const);
   try {
-    return await Promise.race([all, deadline]);
+    while (work.size > 0) {
+      const all = Promise.allSettled([...work]).then(() => true as const);
+      if (!(await Promise.race([all, deadline]))) return false;
+    }
+    return true;
   } finally {
     clearTimeout(timer);
   }

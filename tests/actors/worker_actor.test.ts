@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { ActorSystem } from "../../src/actors/system.ts";
-import { ActorConfigError } from "../../src/actors/errors.ts";
+import { ActorConfigError, WorkerActorError } from "../../src/actors/errors.ts";
 import { workerActorFactory } from "../../src/actors/worker_actor.ts";
 import type { EchoMessage } from "../fixtures/isolated_echo_host.ts";
 import { waitFor } from "./_helpers.ts";
@@ -83,5 +83,33 @@ Deno.test("worker actor: invalid options are typed errors naming the actor and f
       assert.match(error.message, message);
       return true;
     });
+  }
+});
+
+Deno.test("worker actor: a message JSON cannot carry is dead-lettered; the rest of its batch crosses intact, in order", async () => {
+  const log = Deno.makeTempFileSync({ prefix: "worker-actor-" });
+  try {
+    const dead: { n: unknown; error: unknown }[] = [];
+    await using system = new ActorSystem();
+    const ref = system.spawn<EchoMessage>({
+      name: "echo",
+      factory: workerActorFactory<EchoMessage>("echo", { host: HOST }),
+      shutdown: "brutal_kill",
+      onDeadLetter: (letter) => dead.push({ n: letter.message.n, error: letter.error }),
+    });
+    // Told in one turn, so they leave as one batch; a line break inside a string must not split it.
+    ref.tell({ log, n: 1 });
+    ref.tell({ log, n: 2, big: 2n } as EchoMessage);
+    ref.tell({ log, n: "3\nthree" } as unknown as EchoMessage);
+    ref.tell({ log, n: 4 });
+    await waitFor(() => ref.stats().processed === 3, "3 echoed", 20_000);
+    assert.equal(Deno.readTextFileSync(log), "1\n3\nthree\n4\n");
+    assert.equal(dead.length, 1);
+    assert.equal(dead[0]!.n, 2);
+    assert.ok(dead[0]!.error instanceof WorkerActorError);
+    assert.match((dead[0]!.error as Error).message, /cannot cross to the Worker as JSON/);
+    assert.equal(ref.stats().failed, 1);
+  } finally {
+    Deno.removeSync(log);
   }
 });

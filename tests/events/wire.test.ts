@@ -278,7 +278,10 @@ Deno.test("workflow_step.checkpoint is the step's saved CheckpointRecord, null w
     event_name: "payment.charged",
     payload: {},
     task_sequence_step: saved,
-    execution_result: buildExecutionResult({ step_uuid: step.step_uuid, result: { success: true } }),
+    execution_result: buildExecutionResult({
+      step_uuid: step.step_uuid,
+      result: { success: true },
+    }),
     metadata: {
       task_uuid: task.task_uuid,
       step_uuid: step.step_uuid,

@@ -37,6 +37,7 @@ export async function openTasker(
     ...options,
   });
   if (!options.handlers) registerExamples(tasker.handlers, tasker.publishers);
-  await tasker.start();
+  // Started after the example handlers are registered, unless the caller wants no worker.
+  if (options.startWorker !== false) await tasker.start();
   return tasker;
 }

@@ -14,6 +14,18 @@ import {
 import { failure, success } from "../../src/worker/types.ts";
 import { registerBatchExample, registerDiamond } from "../fixtures/dynamic_handlers.ts";
 import { dbTest, uniqueName } from "../_db.ts";
+import { DurableEventCapture } from "../../src/testing/durable_capture.ts";
+
+/** The parts of a wire-format event these tests read. */
+interface Wire {
+  event_name: string;
+  payload: {
+    task_sequence_step: {
+      workflow_step: Record<string, unknown>;
+      dependency_results: Record<string, unknown>;
+    };
+  };
+}
 import { fixtureTemplate, openWith, stepNames } from "./_dynamic.ts";
 
 Deno.test("cursor configs: ceil(total / count) each, ids 001…", () => {
@@ -296,12 +308,11 @@ dbTest("one failing batch is retried alone; the convergence sees every batch", a
     [1, 2, 3].map(worker),
   );
   // In Tasker's wire shape: the worker's own name, its template step, its cursor as inputs.
-  const [wire] = await db.query<{ step: Record<string, unknown> }>(
-    `SELECT envelope->'payload'->'task_sequence_step'->'workflow_step' AS step
-       FROM tasker.step_events
-      WHERE task_uuid = $1::uuid AND envelope->'metadata'->>'step_name' = 'work_002'`,
-    [task.task_uuid],
-  );
+  // As the event's consumers read it: from the namespace's PGMQ queue.
+  const queued = await new DurableEventCapture(db).events(t.namespace_name);
+  const wire = queued.map((m) => m.event as unknown as Wire).map((event) => ({
+    step: event.payload.task_sequence_step.workflow_step,
+  })).find((e) => e.step.name === "work_002");
   assert.equal(wire!.step.name, "work_002");
   assert.equal(wire!.step.template_step_name, "work");
   assert.equal(wire!.step.attempts, 2);
@@ -454,13 +465,15 @@ steps:
   const task = await tasker.submit({ namespace, name: "batched", context: {} });
   const done = await tasker.waitFor(task.task_uuid, { timeoutMs: 30_000 });
   assert.equal(done.status, "complete");
-  const [row] = await db.query<{ names: string[] }>(
-    `SELECT array(SELECT jsonb_object_keys(
-              envelope->'payload'->'task_sequence_step'->'dependency_results') ORDER BY 1) AS names
-       FROM tasker.step_events WHERE task_uuid = $1::uuid AND event_name = 'sum.done'`,
-    [task.task_uuid],
-  );
-  assert.deepEqual(row!.names, ["scan", "work_001", "work_002"]);
+  const queued = await new DurableEventCapture(db).events(t.namespace_name);
+  const sum = queued.map((m) => m.event as unknown as Wire).find((e) =>
+    e.event_name === "sum.done"
+  )!;
+  assert.deepEqual(Object.keys(sum.payload.task_sequence_step.dependency_results).sort(), [
+    "scan",
+    "work_001",
+    "work_002",
+  ]);
 });
 
 dbTest(

@@ -7,12 +7,15 @@
  * A worker opens its Tasker with the worker not started, says `ready`, starts the worker when it
  * reads `go` on stdin (so every process of a run starts together), and on `stop` (or end of
  * input) closes the Tasker and writes its handler log — every call's step, attempt and start
- * and end times — to the JSON file the driver named.
+ * and end times — to the JSON file the driver named. On `cpu` it prints the CPU time it used
+ * since `go`. The `cpu` role prints the machine's cumulative CPU ticks on each `sample` line.
  *
  * @module
  */
 
+import process from "node:process";
 import { Tasker } from "../../../mod.ts";
+import { readCpuTicks } from "./cpu.ts";
 import {
   epochMs,
   SCALE_NAMESPACE,
@@ -93,7 +96,13 @@ async function submit(url: string, count: number): Promise<void> {
   }
 }
 
-async function worker(url: string, process: number, concurrency: number, logPath: string) {
+/** User plus system CPU time of this process, ms. */
+function cpuMs(): number {
+  const usage = process.cpuUsage();
+  return (usage.user + usage.system) / 1000;
+}
+
+async function worker(url: string, index: number, concurrency: number, logPath: string) {
   const runs: HandlerRun[] = [];
   const tasker = await Tasker.open({
     templates: scaleTemplates(),
@@ -109,12 +118,16 @@ async function worker(url: string, process: number, concurrency: number, logPath
   say({ ready: true });
   const lines = stdinLines();
   let started = false;
+  let cpuAtGo = 0;
   try {
     for await (const line of lines) {
       if (line === "go" && !started) {
         started = true;
+        cpuAtGo = cpuMs();
         await tasker.start();
         say({ started: epochMs() });
+      } else if (line === "cpu") {
+        say({ cpu_ms: cpuMs() - cpuAtGo });
       } else if (line === "stop" || line === "eof") {
         break;
       }
@@ -123,7 +136,7 @@ async function worker(url: string, process: number, concurrency: number, logPath
     await tasker.close();
   }
   const log: WorkerLog = {
-    process,
+    process: index,
     pid: Deno.pid,
     runs,
     stats: { ...tasker.worker.stats() },
@@ -142,6 +155,15 @@ async function main(): Promise<void> {
       // The driver runs without --allow-sys; its children have it.
       say({ loadavg: Deno.loadavg().map((n) => n.toFixed(2)).join(" ") });
       return;
+    case "cpu": {
+      // Reading /proc/stat needs --allow-all (Deno refuses --allow-read there); this role gets it.
+      let n = 0;
+      for await (const line of stdinLines()) {
+        if (line === "sample") say({ sample: ++n, ticks: await readCpuTicks() ?? null });
+        else if (line === "stop" || line === "eof") return;
+      }
+      return;
+    }
     case "setup":
       await setup(url);
       say({ setup: true });

@@ -33,15 +33,15 @@ export class ScaleProcess {
 
   constructor(role: string, args: Record<string, unknown>, url: string, label = role) {
     this.#label = label;
+    // The CPU sampler reads /proc/stat, which Deno allows only with --allow-all.
+    const permissions = role === "cpu"
+      ? ["--allow-all"]
+      : ["--allow-read", "--allow-write", "--allow-env", "--allow-net", "--allow-sys"];
     this.#child = new Deno.Command("deno", {
       args: [
         "run",
         "--lock=deno.lock",
-        "--allow-read",
-        "--allow-write",
-        "--allow-env",
-        "--allow-net",
-        "--allow-sys",
+        ...permissions,
         childPath,
         role,
         JSON.stringify(args),
@@ -105,6 +105,26 @@ export class ScaleProcess {
       if (this.#exited) throw this.#failure(`exited before printing "${key}"`);
       const left = deadline - performance.now();
       if (left <= 0) throw this.#failure(`printed no "${key}" in ${timeoutMs} ms`);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        new Promise<void>((wake) => this.#waiters.push(wake)),
+        new Promise<void>((wake) => timer = setTimeout(wake, Math.min(left, 1000))),
+      ]);
+      clearTimeout(timer);
+    }
+  }
+
+  /** Writes `line` and waits for the next message that has `key` (a reply to it). */
+  async request(line: string, key: string, timeoutMs: number): Promise<unknown> {
+    const seen = this.messages.filter((message) => key in message).length;
+    await this.send(line);
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      const replies = this.messages.filter((message) => key in message);
+      if (replies.length > seen) return replies[seen]![key];
+      if (this.#exited) throw this.#failure(`exited before answering "${line}"`);
+      const left = deadline - performance.now();
+      if (left <= 0) throw this.#failure(`did not answer "${line}" in ${timeoutMs} ms`);
       let timer: ReturnType<typeof setTimeout> | undefined;
       await Promise.race([
         new Promise<void>((wake) => this.#waiters.push(wake)),

@@ -26,6 +26,8 @@ export interface ScaleRun {
   lostClaims: number;
   /** Busy share of all the machine's cores during the run (`/proc/stat`), when readable. */
   cpuBusy: number | undefined;
+  /** CPU time of the worker processes over the run's wall time: cores' worth of deno-tasker. */
+  workerCores: number | undefined;
   runs: RunCheck;
   events: EventCheck;
 }
@@ -38,6 +40,8 @@ export interface ScaleResults {
   rounds: number;
   /** The server's version and durability settings (`SHOW fsync` among them). */
   server: string;
+  /** Logical CPUs of the machine. */
+  cores: number;
   loadBefore: string;
   loadAfter: string;
   runs: ScaleRun[];
@@ -51,7 +55,8 @@ export function runOk(run: ScaleRun, expectedSteps: number): boolean {
     run.runs.unknown === 0 && eventsOk(run.events, expectedSteps);
 }
 
-const percent = (share: number | undefined) =>
+/** A share (0..1) as a whole percentage; "—" when unknown. */
+export const percent = (share: number | undefined): string =>
   share === undefined ? "—" : `${Math.round(share * 100)}%`;
 
 const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
@@ -75,8 +80,8 @@ export function formatScale(results: ScaleResults): string {
     `\n### Scale-out: ${whole(results.workflows)} workflows of 4 steps (${
       whole(results.steps)
     } steps, one durable event each), concurrency ${results.concurrency} per process, median of ${results.rounds} interleaved round(s)\n`,
-    "| worker processes | steps/s | vs 1 process | handler calls per process (median run) | mean group | machine CPU busy | overlapping double runs | steps run twice | events in PGMQ | lost events | duplicated events |",
-    "| ---------------: | ------: | -----------: | -------------------------------------: | ---------: | ---------------: | ----------------------: | --------------: | -------------: | ----------: | ----------------: |",
+    "| worker processes | steps/s | vs 1 process | handler calls per process (median run) | mean group | machine CPU busy | workers' CPU, cores | overlapping double runs | steps run twice | events in PGMQ | lost events | duplicated events |",
+    "| ---------------: | ------: | -----------: | -------------------------------------: | ---------: | ---------------: | ------------------: | ----------------------: | --------------: | -------------: | ----------: | ----------------: |",
   ];
   for (const n of counts) {
     const runs = byCount.get(n)!;
@@ -88,7 +93,9 @@ export function formatScale(results: ScaleResults): string {
         ratio === undefined ? "—" : `${ratio.toFixed(2)}×`
       } | ${medianRun(runs).callsPerProcess.map(whole).join(" / ")} | ${
         medianRun(runs).meanGroup.toFixed(1)
-      } | ${percent(medianRun(runs).cpuBusy)} | ${sum(runs.map((r) => r.runs.overlapping))} | ${
+      } | ${percent(medianRun(runs).cpuBusy)} | ${
+        medianRun(runs).workerCores?.toFixed(2) ?? "—"
+      } | ${sum(runs.map((r) => r.runs.overlapping))} | ${
         sum(runs.map((r) => r.runs.rerunSteps))
       } | ${whole(sum(events.map((e) => e.messages)))} of ${whole(results.steps * runs.length)} | ${
         sum(events.map((e) => e.lost))
@@ -98,8 +105,10 @@ export function formatScale(results: ScaleResults): string {
   lines.push("");
   lines.push(
     `${results.server}; load average ${results.loadBefore} before, ${results.loadAfter} after ` +
-      `(1/5/15 min). Calls per process, mean group (outcomes per recording transaction) and CPU ` +
-      `busy (all cores, everything running) are from the median run; the check columns sum ` +
+      `(1/5/15 min), ${results.cores} cores. Calls per process, mean group (outcomes per recording ` +
+      `transaction), machine CPU busy (all cores, everything running: PostgreSQL, the workers, ` +
+      `other work) and the workers' own CPU time over the run's wall time are from the median ` +
+      `run; the check columns sum ` +
       `every round of that process count. ` +
       `No target: the curve is reported as measured.`,
   );
@@ -110,12 +119,13 @@ export function formatScale(results: ScaleResults): string {
   const calls = sum(all.map((r) => r.runs.calls));
   const neverRun = sum(all.map((r) => r.runs.neverRun + r.runs.unknown));
   const retried = sum(all.map((r) => r.events.retriedSteps));
+  const lostClaims = sum(all.map((r) => r.lostClaims));
   lines.push(
     `- ${overlapping === 0 && neverRun === 0 ? "PASS" : "FAIL"}: ${overlapping} overlapping ` +
       `double runs in ${all.length} runs (${whole(calls)} handler calls for ${
         whole(results.steps * all.length)
       } steps; ${reruns} steps ran more than once, ${retried} recorded with more than one attempt, ` +
-      `${neverRun} never ran or were unknown).`,
+      `${neverRun} never ran or were unknown; the workers counted ${lostClaims} lost claims).`,
   );
   const badEvents = all.filter((run) => !eventsOk(run.events, results.steps));
   const lost = sum(all.map((r) => r.events.lost));
