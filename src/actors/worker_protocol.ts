@@ -1,9 +1,8 @@
 /**
  * The wire between a worker-isolated actor (publisher side, `worker_actor.ts`) and the Worker
- * that runs its code (`worker_runtime.ts`). Messages cross in batches, as one string per batch
- * holding one JSON text per line: measured against structured clone of the same envelopes (see
- * the fast-path benchmark), JSON is the faster crossing, and lines let the Worker parse each
- * message just before it runs it instead of the whole batch first. Progress does not cross as messages at all: the Worker writes it
+ * that runs its code (`worker_runtime.ts`). Messages cross in batches, as one JSON string per
+ * batch: measured against structured clone of the same envelopes (see the fast-path benchmark),
+ * it is the faster crossing. Progress does not cross as messages at all: the Worker writes it
  * into a small shared memory block the publisher reads when its watchdog fires, so a Worker stuck
  * in a synchronous loop can still be judged (and killed) by how long its message has run.
  *
@@ -88,10 +87,9 @@ export interface InitMessage {
   beatEveryMs: number;
 }
 
-/** Publisher → Worker: messages to handle in order. */
+/** Publisher → Worker: messages to handle in order, as one JSON array. */
 export interface BatchMessage {
   t: "batch";
-  /** One JSON text per message, joined with `\n` (which JSON.stringify never emits raw). */
   data: string;
 }
 

@@ -2,8 +2,7 @@
  * The Worker side of a worker-isolated actor. A host module (the Worker's entry, for example the
  * bus's `src/bus/isolated_host.ts`) calls {@link serveWorkerActor} with a function that builds
  * the behaviour from the `init` payload; this module then answers the publisher's protocol
- * (`worker_protocol.ts`): it handles each batch in order, one message at a time (each parsed from
- * its line of the batch just before it runs, so the first does not wait for the last), stamps the
+ * (`worker_protocol.ts`): it handles each batch in order, one message at a time, stamps the
  * shared control block before and after each message, acknowledges each batch, and reports a
  * throw as a crash (the publisher terminates the Worker and its supervisor decides the rest).
  *
@@ -47,8 +46,7 @@ export type WorkerBehaviorBuilder<M> = (
 export function serveWorkerActor<M>(build: WorkerBehaviorBuilder<M>): void {
   const scope = globalThis as unknown as WorkerScope;
   const controller = new AbortController();
-  /** Batches received and not yet handled: one JSON text per line. */
-  const queue: string[] = [];
+  const queue: M[][] = [];
   let control: Int32Array<ArrayBufferLike> = new Int32Array(CONTROL_SLOTS);
   let epoch = 0;
   let behavior: ActorBehavior<M> | null = null;
@@ -93,13 +91,8 @@ export function serveWorkerActor<M>(build: WorkerBehaviorBuilder<M>): void {
     running = true;
     try {
       while (queue.length !== 0 && !dead && !stopping) {
-        const batch = queue.shift() as string;
-        let from = 0;
-        while (from <= batch.length && !stopping) {
-          const to = batch.indexOf("\n", from);
-          const line = to === -1 ? batch.slice(from) : batch.slice(from, to);
-          from = to === -1 ? batch.length + 1 : to + 1;
-          const message = JSON.parse(line) as M;
+        const batch = queue.shift() as M[];
+        for (let index = 0; index < batch.length && !stopping; index++) {
           Atomics.store(control, CONTROL.started, Date.now() - epoch + 1);
           const idle = encodeProgress(done, false);
           const busy = idle + 1;
@@ -108,7 +101,7 @@ export function serveWorkerActor<M>(build: WorkerBehaviorBuilder<M>): void {
             dead = true;
             return;
           }
-          const result = receive.receive(message, signal);
+          const result = receive.receive(batch[index] as M, signal);
           if (result != null && typeof result.then === "function") await result;
           const next = encodeProgress(done + 1, false);
           if (Atomics.compareExchange(control, CONTROL.progress, busy, next) !== busy) {
@@ -134,7 +127,7 @@ export function serveWorkerActor<M>(build: WorkerBehaviorBuilder<M>): void {
       void start(message);
     } else if (message.t === "batch") {
       if (dead || stopping) return;
-      queue.push(message.data);
+      queue.push(JSON.parse(message.data) as M[]);
       if (!running && behavior !== null) void drain();
     } else if (message.t === "stop") {
       if (stopping || dead) return;

@@ -33,6 +33,8 @@ export interface CommitterOptions {
   events?: TransactionalEvents;
   /** The worker's next claims, made in each group's transaction. */
   claims?: FollowOnClaims;
+  /** Records each group's step transitions with this actor (see `recordOutcomes`). */
+  transitionActor?: string;
 }
 
 /**
@@ -65,6 +67,7 @@ export class OutcomeCommitter {
   readonly #attempts: number;
   readonly #events: TransactionalEvents | undefined;
   readonly #claims: FollowOnClaims | undefined;
+  readonly #transitionActor: string | undefined;
   #waiting: Waiting[] = [];
   #flushing: Promise<void> | undefined;
   #groups = 0;
@@ -86,6 +89,7 @@ export class OutcomeCommitter {
     this.#attempts = Math.max(1, options.attempts ?? 5);
     this.#events = options.events;
     this.#claims = options.claims;
+    this.#transitionActor = options.transitionActor;
   }
 
   /**
@@ -156,6 +160,7 @@ export class OutcomeCommitter {
           this.#workerId,
           {
             ...(this.#events ? { events: this.#events } : {}),
+            ...(this.#transitionActor ? { transitionActor: this.#transitionActor } : {}),
             ...(claims && slots > 0
               ? { alsoInTransaction: async (tx) => void (start = await claims.claim(tx, slots)) }
               : {}),

@@ -104,12 +104,18 @@ export async function readAndClaimSteps(
   const table = queueTable(queue);
   const rows = await db.query<ClaimRow & { msg_id: string | number; message: StepMessage }>(
     claimStatement(
-      `SELECT s.step_uuid, CASE WHEN s.attempts >= s.max_attempts THEN 'exhausted' END AS settle
+      // Driven by the messages read: one primary-key look-up each, whatever the planner
+      // believes of the tables' sizes (a join let it scan every task and its steps instead).
+      `SELECT c.step_uuid, c.settle
          FROM messages m
-         JOIN tasker.steps s ON s.step_uuid = m.step_uuid
-         JOIN tasker.tasks t ON t.task_uuid = s.task_uuid
-        WHERE ${CLAIMABLE} AND ${OURS}
-          FOR UPDATE OF s SKIP LOCKED`,
+        CROSS JOIN LATERAL (
+          SELECT s.step_uuid,
+                 CASE WHEN s.attempts >= s.max_attempts THEN 'exhausted' END AS settle
+            FROM tasker.steps s
+            JOIN tasker.tasks t ON t.task_uuid = s.task_uuid
+           WHERE s.step_uuid = m.step_uuid AND ${CLAIMABLE} AND ${OURS}
+             FOR UPDATE OF s SKIP LOCKED
+        ) c`,
       // pgmq.read(queue, vt => lease, qty => limit), inline: PGMQ 1.11's statement.
       `messages AS (
        UPDATE ${table} q
@@ -218,7 +224,7 @@ function claimStatement(candidates: string, messages?: string): string {
         WHERE s.step_uuid = c.step_uuid
         RETURNING s.step_uuid, s.task_uuid, s.name, s.attempts, s.max_attempts, s.retryable,
                   s.handler_callable, c.settle, s.template_step, s.inputs, s.checkpoint,
-                  s.batch_of
+                  s.batch_of, s.created_at
      )
      SELECT ${
     messages ? "m.msg_id, m.message, " : ""
@@ -231,20 +237,18 @@ function claimStatement(candidates: string, messages?: string): string {
             to_char(t.requested_at AT TIME ZONE 'UTC', ${NAIVE_FORMAT}) AS requested_at,
             to_char(t.created_at AT TIME ZONE 'UTC', ${NAIVE_FORMAT}) AS task_created_at,
             to_char(t.updated_at AT TIME ZONE 'UTC', ${NAIVE_FORMAT}) AS task_updated_at,
-            to_char(ws.created_at AT TIME ZONE 'UTC', ${NAIVE_FORMAT}) AS step_created_at,
+            to_char(c.created_at AT TIME ZONE 'UTC', ${NAIVE_FORMAT}) AS step_created_at,
             to_char(now() AT TIME ZONE 'UTC', ${NAIVE_FORMAT}) AS last_attempted_at,
             c.template_step, c.inputs, c.checkpoint, c.batch_of::text AS batch_of,
             r.completed_templates
        ${
     messages
       ? `FROM messages m
-       LEFT JOIN claimed c ON c.step_uuid = m.step_uuid
-       LEFT JOIN tasker.tasks t ON t.task_uuid = c.task_uuid
-       LEFT JOIN tasker.steps ws ON ws.step_uuid = c.step_uuid`
-      : `FROM claimed c
-       JOIN tasker.tasks t ON t.task_uuid = c.task_uuid
-       JOIN tasker.steps ws ON ws.step_uuid = c.step_uuid`
+       LEFT JOIN claimed c ON c.step_uuid = m.step_uuid`
+      : `FROM claimed c`
   }
+       -- Each claimed step's task by its primary key (a join let the planner hash every task).
+       LEFT JOIN LATERAL (SELECT * FROM tasker.tasks t WHERE t.task_uuid = c.task_uuid) t ON true
        -- Per claimed step, its own task's completed steps (an index look-up each): a grouped
        -- CTE joined back was re-aggregated for every claimed row, quadratic in the batch size.
        LEFT JOIN LATERAL (

@@ -54,6 +54,8 @@ export interface RecordOptions {
   events?: TransactionalEvents;
   /** Runs last inside the transaction; its writes commit (or roll back) with the outcomes. */
   alsoInTransaction?: (tx: Queryable) => Promise<void>;
+  /** Records the transaction's step transitions with this actor (`transitions.ts`). */
+  transitionActor?: string;
 }
 
 /** The recorded outcome of one step. */
@@ -108,7 +110,7 @@ export async function recordOutcomes(
   workerId: string,
   options: RecordOptions = {},
 ): Promise<(RecordedOutcome | null)[]> {
-  const { events, alsoInTransaction } = options;
+  const { events, alsoInTransaction, transitionActor } = options;
   const planned = records.map(plan);
   // The queues a step's events can go to, created before the transaction (cached: a Set look-up
   // after the first time). An event bound elsewhere is stored owed instead.
@@ -129,11 +131,12 @@ export async function recordOutcomes(
     // Lock the tasks in UUID order, and mark the transaction as this worker's: the step-queue
     // wake-ups it causes are ignored by this worker (step_wakeups.ts), which claims the
     // successors itself.
+    // With a transition actor, the step triggers record this transaction's transitions.
     await tx.query(
-      `SELECT set_config('tasker.worker_id', $2::text, true)
+      `SELECT set_config('tasker.worker_id', $2::text, true), set_config('tasker.actor', $3, true)
          FROM (SELECT task_uuid FROM tasker.tasks WHERE task_uuid = ANY($1::uuid[])
                 ORDER BY task_uuid FOR UPDATE) AS locked`,
-      [taskIds, workerId],
+      [taskIds, workerId, transitionActor ?? ""],
     );
     let kept: Planned[];
     let released: Map<string, string[]>;

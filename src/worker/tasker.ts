@@ -28,7 +28,7 @@ import { taskWireColumnsMigration } from "./schema_wire.ts";
 import { claimGuardsMigration } from "./schema_claims.ts";
 import { dynamicStepsMigration } from "./schema_dynamic.ts";
 import { taskOperationsMigration } from "./schema_schedules.ts";
-import { eventHistoryMigration } from "./schema_events.ts";
+import { eventHistoryMigration, fillfactorMigration } from "./schema_events.ts";
 import { operationsMigration } from "./schema_operations.ts";
 import {
   cancelTask,
@@ -82,6 +82,7 @@ export const taskerMigrations: typeof builtinMigrations = [
   operationsMigration,
   taskOperationsMigration,
   eventHistoryMigration,
+  fillfactorMigration,
 ];
 
 /** Where the data lives. */
@@ -113,6 +114,7 @@ export interface TaskerOptions extends
     | "random"
     | "stepTracer"
     | "listen"
+    | "recordStepTransitions"
   > {
   /** Templates: a registry, or a directory to load. */
   templates: TemplateRegistry | string;
@@ -316,6 +318,7 @@ export class Tasker implements AsyncDisposable {
       random: options.random,
       stepTracer: options.stepTracer,
       listen: options.listen,
+      recordStepTransitions: options.recordStepTransitions,
     });
     const tasker = new Tasker({
       db,

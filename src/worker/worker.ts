@@ -9,32 +9,27 @@
  * @module
  */
 
-import type { Database, Queryable } from "../durable/database.ts";
+import type { Database } from "../durable/database.ts";
 import { defaultPublisher } from "../events/publisher.ts";
 import { PublisherRegistry } from "../events/publisher_registry.ts";
 import type { JsonObject } from "../events/types.ts";
 import { uuidv7 } from "../events/uuid.ts";
 import { domainEventsQueue, stepQueue } from "../names.ts";
-import { retryDelayMs } from "./backoff.ts";
 import { OutcomeCommitter } from "./committer.ts";
 import { adHocEvent, EventPipeline } from "./event_pipeline.ts";
 import { EventRouter, type EventRouterStats } from "./event_router.ts";
 import { OwedEvents } from "./owed_events.ts";
 import { ensureQueue } from "./queues.ts";
-import { type HeldClaim, releaseClaims, renewClaims } from "./claim_leases.ts";
-import { readyQueues } from "./ready_queues.ts";
+import { type Held, HeldClaims } from "./held_claims.ts";
 import { saveCheckpoint } from "./checkpoints.ts";
-import { batchRole, withBatchWorkers } from "./dynamic_steps.ts";
 import { PriorityBands } from "./priority_queues.ts";
 import { StepWakeups } from "./step_wakeups.ts";
-import { executeStep, findStep, type StepExecution } from "./step_execution.ts";
-import type { ClaimBatch, ClaimedStep, ClaimScope, ForeignStep, QueuedStep } from "./step_store.ts";
-import { readAndClaimSteps } from "./step_claims.ts";
-import type { StepOutcomeRecord } from "./step_outcomes.ts";
+import { executeStep, findStep } from "./step_execution.ts";
+import { type Attempt, outcomeRecord, settlement } from "./attempt_outcome.ts";
+import type { ClaimedStep } from "./step_store.ts";
+import { type ClaimRound, StepClaimer } from "./step_claimer.ts";
 import type { StepTrace } from "./step_tracer.ts";
-import { templateHash } from "./template_hash.ts";
-import { failure, type StepResult } from "./types.ts";
-import { ClaimLostError, WorkerConfigError, WorkerShutdownError } from "./worker_errors.ts";
+import { WorkerConfigError, WorkerShutdownError } from "./worker_errors.ts";
 import type {
   OutcomeListener,
   WorkerOptions,
@@ -99,13 +94,10 @@ export class Worker implements AsyncDisposable {
     foreign_templates: [],
   };
   /** Claims this worker holds now, by step: renewed together, aborted or released together. */
-  readonly #held = new Map<string, Held>();
+  readonly #held: HeldClaims;
   #renewTimer: ReturnType<typeof setInterval> | undefined;
   #renewing: Promise<void> | undefined;
-  #renewFailing = false;
-  #scope: { count: number; scope: Promise<ClaimScope> } | undefined;
-  /** Templates this worker lacks, by `template#hash`, each reported once. */
-  readonly #foreign = new Map<string, string>();
+  readonly #claimer: StepClaimer;
   #loop: Promise<void> | undefined;
   #wake: (() => void) | undefined;
   /** A wake-up arrived while the loop was not asleep. */
@@ -146,16 +138,18 @@ export class Worker implements AsyncDisposable {
     }
     // Three renewals per lease: one late or failed renewal never lets a live claim expire.
     this.#renewalMs = Math.max(100, Math.floor((this.#lease * 1000) / 3));
+    this.#held = new HeldClaims({ db: options.db, workerId: this.id, leaseSeconds: this.#lease });
     this.#foreignTimeout = options.foreignTimeoutSeconds ?? 600;
     this.#graceMs = options.shutdownGraceMs ?? 2_000;
     this.#committer = new OutcomeCommitter(options.db, this.id, {
       ...(options.eventsWithOutcomes ? { events: options.eventsWithOutcomes } : {}),
+      ...(options.recordStepTransitions ? { transitionActor: `worker:${this.id}` } : {}),
       // Each commit also claims the next steps, in its own transaction (committer.ts).
       claims: {
         reserve: () => this.#reserve(),
         claim: async (tx, slots) => {
-          const claimed = await this.#claimThrough(tx, slots);
-          return () => this.#startClaimed(claimed);
+          const claimed = await this.#claimer.claim(tx, slots);
+          return () => this.#startClaimRound(claimed);
         },
         release: (slots) => {
           this.#reserved -= slots;
@@ -165,6 +159,13 @@ export class Worker implements AsyncDisposable {
     const namespaces = options.namespaces ?? options.templates.namespaces();
     this.#queues = namespaces.map(stepQueue);
     this.#bands = new PriorityBands(namespaces);
+    this.#claimer = new StepClaimer({
+      workerId: this.id,
+      leaseSeconds: this.#lease,
+      foreignTimeoutSeconds: this.#foreignTimeout,
+      bands: this.#bands,
+      templates: options.templates,
+    });
     const writer = options.writer;
     const owed = this.#owed;
     this.router = new EventRouter({
@@ -204,7 +205,9 @@ export class Worker implements AsyncDisposable {
       commit_groups: commits.groups,
       commit_ms_total: commits.busy_ms,
       commit_isolations: commits.isolations,
-      foreign_templates: [...this.#foreign.values()],
+      released: this.#held.released,
+      abandoned: this.#held.abandoned,
+      foreign_templates: this.#claimer.foreignTemplates(),
     };
   }
 
@@ -280,7 +283,7 @@ export class Worker implements AsyncDisposable {
       this.#recoveryTimer = setInterval(() => void this.#recover(), recovery?.intervalMs ?? 10_000);
     }
     this.#renewTimer = setInterval(() => {
-      this.#renewing ??= this.#renew().finally(() => (this.#renewing = undefined));
+      this.#renewing ??= this.#held.renew().finally(() => (this.#renewing = undefined));
     }, this.#renewalMs);
     this.#loop = this.#run();
   }
@@ -312,37 +315,14 @@ export class Worker implements AsyncDisposable {
     await this.#wakeups?.close();
     if (!(await settledWithin(this.#inFlight, deadlineMs))) {
       const reason = new WorkerShutdownError(this.id);
-      for (const held of this.#held.values()) {
-        held.interrupted = true;
-        held.abort.abort(reason);
-      }
-      if (!(await settledWithin(this.#inFlight, this.#graceMs))) await this.#abandon();
+      this.#held.interruptAll(reason);
+      if (!(await settledWithin(this.#inFlight, this.#graceMs))) await this.#held.abandonRunning();
     }
     await this.#committer.idle();
     clearInterval(this.#renewTimer);
     await this.#renewing;
     this.#options.handlers.detachPublisher();
     this.#stopped = true;
-  }
-
-  /** Releases the claims of handlers that ignored their aborted signal; their results are void. */
-  async #abandon(): Promise<void> {
-    const running = [...this.#held.values()].filter((h) => !h.recording);
-    for (const held of running) held.abandoned = true;
-    this.#stats.abandoned += running.length;
-    try {
-      const released = await releaseClaims(this.#options.db, running, this.id);
-      this.#stats.released += released;
-    } catch (error) {
-      console.error(
-        `deno-tasker: worker ${this.id} could not release ${running.length} abandoned claims (they return when their leases end): ${
-          text(error)
-        }`,
-      );
-    }
-    console.error(
-      `deno-tasker: worker ${this.id} abandoned ${running.length} step handler(s) that did not stop after the shutdown deadline; their steps were released`,
-    );
   }
 
   #stopRequested: AbortSignal | undefined;
@@ -394,48 +374,26 @@ export class Worker implements AsyncDisposable {
   async #readAndClaim(db: Database): Promise<number> {
     const slots = this.#reserve();
     if (slots === 0) return 0;
-    let claimed: Claimed;
+    let claimed: ClaimRound;
     try {
-      claimed = await this.#claimThrough(db, slots);
+      claimed = this.#options.recordStepTransitions
+        ? await db.transaction(async (tx) => {
+          // The claims' transitions are recorded under this worker's name (transitions.ts).
+          await tx.query("SELECT set_config('tasker.actor', $1, true)", [`worker:${this.id}`]);
+          return await this.#claimer.claim(tx, slots);
+        })
+        : await this.#claimer.claim(db, slots);
     } finally {
       this.#reserved -= slots;
     }
-    this.#startClaimed(claimed);
+    this.#startClaimRound(claimed);
     return claimed.read;
   }
 
-  /**
-   * Reads and claims up to `slots` steps through `q`: the pool, or a commit's transaction (the
-   * committer's follow-on claims). Nothing starts here: the claims exist once `q` commits.
-   */
-  async #claimThrough(q: Queryable, slots: number): Promise<Claimed> {
-    let free = slots;
-    const claimed: Claimed = { read: 0, batches: [], filled: false };
-    // With several namespaces, one probe finds the queues worth reading, so an idle worker's
-    // cost does not grow with its namespaces.
-    // High-priority band queues first, when any exist (priority_queues.ts).
-    const all = await this.#bands.queues(q);
-    const queues = all.length === 1 ? all : await readyQueues(q, all);
-    const scope = await this.#claimScope();
-    for (const queue of queues) {
-      if (free <= 0) break;
-      // Read and claim in one statement (step_claims.ts).
-      const round = await readAndClaimSteps(q, queue, free, this.id, this.#lease, scope);
-      claimed.read += round.read;
-      free -= round.read;
-      claimed.batches.push(round.batch);
-      if (round.batch.stale.length > 0) await deleteMessages(q, round.batch.stale);
-    }
-    // Filled every slot: the queues may hold more, so a freed slot should read again.
-    claimed.filled = free <= 0;
-    return claimed;
-  }
-
   /** Starts the steps a claim round took (after its transaction committed). */
-  #startClaimed(claimed: Claimed): void {
+  #startClaimRound(claimed: ClaimRound): void {
     for (const batch of claimed.batches) {
-      if (batch.foreign.length > 0) this.#reportForeign(batch.foreign);
-      for (const claim of batch.claimed) this.#track(this.#execute(this.#hold(claim)));
+      for (const claim of batch.claimed) this.#track(this.#execute(this.#held.hold(claim)));
     }
     this.#saturated = claimed.filled;
   }
@@ -451,41 +409,6 @@ export class Worker implements AsyncDisposable {
   /** Handler slots free now: concurrency bounds running handlers, not commits pending. */
   #free(): number {
     return this.#concurrency - this.#running - this.#reserved;
-  }
-
-  /** The content hashes of the templates this worker has (recomputed when templates are added). */
-  #claimScope(): Promise<ClaimScope> {
-    const templates = this.#options.templates.list();
-    if (this.#scope?.count !== templates.length) {
-      this.#scope = {
-        count: templates.length,
-        scope: Promise.all(templates.map(templateHash)).then((hashes) => ({
-          templateHashes: hashes,
-          foreignTimeoutSeconds: this.#foreignTimeout,
-        })),
-      };
-    }
-    return this.#scope.scope;
-  }
-
-  /** Says once per template content that this worker leaves its steps to others, and why. */
-  #reportForeign(steps: readonly ForeignStep[]): void {
-    const names = new Map(
-      this.#options.templates.list().map((t) => [
-        `${t.namespace_name}/${t.name}@${t.version}`,
-        t,
-      ]),
-    );
-    for (const step of steps) {
-      const key = `${step.template}#${step.template_hash}`;
-      if (this.#foreign.has(key)) continue;
-      const short = step.template_hash.slice(0, 12);
-      const message = names.has(step.template)
-        ? `template ${step.template} changed without a version bump: its tasks were created from content ${short}, this worker loaded other content; their steps are left for a worker with the original`
-        : `no template ${step.template} (content ${short}) is loaded here; its steps are left for a worker that has it`;
-      this.#foreign.set(key, message);
-      console.error(`deno-tasker: worker ${this.id}: ${message}`);
-    }
   }
 
   #track(work: Promise<void>): void {
@@ -528,22 +451,6 @@ export class Worker implements AsyncDisposable {
     if (this.#saturated) this.#wakeLoop();
   }
 
-  #hold(claim: ClaimedStep): Held {
-    const held: Held = {
-      step_uuid: claim.step.step_uuid,
-      source: claim.source,
-      claim,
-      abort: new AbortController(),
-      renewedAt: performance.now(),
-      recording: false,
-      interrupted: false,
-      lost: false,
-      abandoned: false,
-    };
-    this.#held.set(held.step_uuid, held);
-    return held;
-  }
-
   async #execute(held: Held): Promise<void> {
     const { claim } = held;
     let trace: StepTrace | undefined;
@@ -554,7 +461,9 @@ export class Worker implements AsyncDisposable {
       slot = false;
     };
     try {
-      const run = claim.settle ? this.#settlement(claim) : await this.#attempt(held);
+      const run = claim.settle
+        ? settlement(claim, this.#options.templates, this.#foreignTimeout)
+        : await this.#attempt(held);
       releaseSlot();
       if (!run) return;
       trace = run.trace;
@@ -567,7 +476,7 @@ export class Worker implements AsyncDisposable {
       }
       if (held.interrupted && !result.success) {
         // Aborted by shutdown (or a lease it could not renew): hand the attempt back.
-        await this.#release(held);
+        await this.#held.release(held);
         trace?.end(null);
         return;
       }
@@ -577,7 +486,9 @@ export class Worker implements AsyncDisposable {
       this.#recording++;
       let outcome;
       try {
-        outcome = await this.#committer.record(this.#outcomeRecord(claim, run));
+        outcome = await this.#committer.record(
+          outcomeRecord(claim, run, this.#pipeline, this.#options.random ?? Math.random),
+        );
       } finally {
         this.#recording--;
         // The commit is done: slots it could not fill (freed while it ran) are the loop's now.
@@ -621,7 +532,7 @@ export class Worker implements AsyncDisposable {
       );
     } finally {
       releaseSlot();
-      this.#held.delete(held.step_uuid);
+      this.#held.drop(held);
     }
   }
 
@@ -637,7 +548,7 @@ export class Worker implements AsyncDisposable {
           text(error)
         }`,
       );
-      await this.#release(held);
+      await this.#held.release(held);
       return undefined;
     }
     return await executeStep(claim, {
@@ -657,111 +568,6 @@ export class Worker implements AsyncDisposable {
         return stored;
       },
     });
-  }
-
-  /** The failure recorded for a step claimed to be settled rather than run. */
-  #settlement(claim: ClaimedStep): Attempt {
-    const { step, task } = claim;
-    let result: StepResult;
-    if (claim.settle === "exhausted") {
-      result = failure(
-        `attempt ${step.attempts} of ${step.max_attempts} did not finish: the worker running it stopped renewing its claim (lease expired), and no attempts are left`,
-        { errorType: "AttemptsExhausted", retryable: false },
-      );
-    } else {
-      result = failure(
-        `no worker ran this step for ${this.#foreignTimeout} s: every worker that saw it lacks template ${task.namespace}/${task.name}@${task.version} with content ${
-          claim.template_hash?.slice(0, 12)
-        }`,
-        { errorType: "TemplateUnavailable", retryable: false },
-      );
-    }
-    try {
-      return { ...findStep(claim, this.#options.templates), result, elapsed: 0 };
-    } catch {
-      return { result, elapsed: 0 }; // no template here: no successors, no declared events
-    }
-  }
-
-  #outcomeRecord(claim: ClaimedStep, run: Attempt): StepOutcomeRecord {
-    const { stepTemplate, graph } = run;
-    const trace = run.trace;
-    const random = this.#options.random ?? Math.random;
-    return {
-      claim,
-      successors: stepTemplate && graph ? graph.successors.get(stepTemplate.name) ?? [] : [],
-      result: run.result,
-      dynamic: {
-        ...(run.expansion ? { expansion: run.expansion } : {}),
-        ...(claim.batch_of ? { batch: batchRole(claim, stepTemplate) } : {}),
-      },
-      retryDelayMs: (attempts) =>
-        stepTemplate ? retryDelayMs(stepTemplate.retry, attempts, random) : 0,
-      prepareEvents: (step, result) =>
-        stepTemplate
-          ? this.#pipeline.prepare({
-            declarations: stepTemplate.publishes_events,
-            task: claim.task,
-            step,
-            result,
-            metadata: trace?.eventMetadata,
-            stepTemplate,
-            ancestors: withBatchWorkers(claim, graph?.ancestors.get(stepTemplate.name)),
-            completed: claim.completed_steps,
-          })
-          : [],
-    };
-  }
-
-  async #release(held: Held): Promise<void> {
-    try {
-      // Not `+= await`: that reads the counter before the await and loses concurrent releases.
-      const released = await releaseClaims(this.#options.db, [held], this.id);
-      this.#stats.released += released;
-    } catch (error) {
-      console.error(
-        `deno-tasker: worker ${this.id} could not release step ${held.claim.step.name} (it returns when its lease ends): ${
-          text(error)
-        }`,
-      );
-    }
-  }
-
-  /**
-   * Renews every held claim in one statement. A claim that is no longer ours is lost: its
-   * handler is aborted and its outcome will not be recorded. A claim this worker could not renew
-   * for a whole lease may be taken by another worker: its handler is aborted too.
-   */
-  async #renew(): Promise<void> {
-    const held = [...this.#held.values()].filter((h) => !h.abandoned && !h.lost);
-    if (held.length === 0) return;
-    const asked = performance.now();
-    try {
-      const kept = await renewClaims(this.#options.db, held, this.id, this.#lease);
-      this.#renewFailing = false;
-      for (const h of held) {
-        if (kept.has(h.step_uuid)) h.renewedAt = asked;
-        else if (!h.recording && this.#held.has(h.step_uuid)) {
-          h.lost = true;
-          h.abort.abort(
-            new ClaimLostError(h.claim.step.name, "another worker or an operator took the step"),
-          );
-        }
-      }
-    } catch (error) {
-      if (!this.#renewFailing) {
-        console.error(`deno-tasker: worker ${this.id} could not renew its claims: ${text(error)}`);
-      }
-      this.#renewFailing = true;
-    }
-    const expired = performance.now() - this.#lease * 1000;
-    for (const h of held) {
-      if (h.renewedAt > expired || h.recording || h.interrupted) continue;
-      h.interrupted = true;
-      h.abort.abort(
-        new ClaimLostError(h.claim.step.name, "its lease expired before it could be renewed"),
-      );
-    }
   }
 
   #publishAdHoc(
@@ -816,48 +622,9 @@ export class Worker implements AsyncDisposable {
   }
 }
 
-/** What one claim round read and claimed. */
-interface Claimed {
-  /** Messages read (claimed, stale, busy or foreign). */
-  read: number;
-  /** Per queue read. */
-  batches: ClaimBatch[];
-  /** Every slot was filled: the queues may hold more. */
-  filled: boolean;
-}
-
-/** Deletes messages whose steps are finished or unknown. */
-async function deleteMessages(q: Queryable, messages: readonly QueuedStep[]): Promise<void> {
-  const byQueue = new Map<string, number[]>();
-  for (const m of messages) byQueue.set(m.queue, [...(byQueue.get(m.queue) ?? []), m.msg_id]);
-  for (const [queue, ids] of byQueue) {
-    await q.query("SELECT pgmq.delete($1::text, $2::bigint[])", [queue, ids]);
-  }
-}
-
 function text(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
-
-/** A claim this worker holds while its handler runs and its outcome is recorded. */
-interface Held extends HeldClaim {
-  claim: ClaimedStep;
-  /** Aborts the handler: shutdown, a lost claim, or a lease that could not be renewed. */
-  abort: AbortController;
-  /** When the lease was last confirmed (`performance.now()`). */
-  renewedAt: number;
-  /** Handed to the committer: the outcome exists, only its recording is pending. */
-  recording: boolean;
-  /** Aborted by shutdown or an unrenewable lease: a failure is released, not recorded. */
-  interrupted: boolean;
-  /** Another worker or an operator took the step: record nothing. */
-  lost: boolean;
-  /** Released at shutdown while its handler still ran: whatever it returns is void. */
-  abandoned: boolean;
-}
-
-/** An attempt ready to record; template parts are absent for a step settled without one. */
-type Attempt = Omit<StepExecution, "stepTemplate" | "graph"> & Partial<StepExecution>;
 
 /**
  * Resolves true when `work` is empty within `ms`, false otherwise. Work added meanwhile counts

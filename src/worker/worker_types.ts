@@ -50,6 +50,14 @@ export interface WorkerOptions {
    */
   listen?: boolean;
   /**
+   * Also record the engine's own step transitions (released, claimed, recorded: `pending →
+   * enqueued → in_progress → complete`, retries and failures) in the transition history, with
+   * actor `worker:<id>`. Default false: operators' and the staleness detector's changes, and
+   * every task change, are recorded anyway; the engine's three per step roughly double the cost of
+   * its claim and outcome statements.
+   */
+  recordStepTransitions?: boolean;
+  /**
    * Claim lease and message visibility timeout, in seconds. Default 30. The worker renews the
    * leases of the steps it runs three times per lease, so a handler may run longer than this;
    * it bounds how long a step waits after its worker died.

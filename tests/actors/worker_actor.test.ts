@@ -97,7 +97,7 @@ Deno.test("worker actor: a message JSON cannot carry is dead-lettered; the rest 
       shutdown: "brutal_kill",
       onDeadLetter: (letter) => dead.push({ n: letter.message.n, error: letter.error }),
     });
-    // Told in one turn, so they leave as one batch; a line break inside a string must not split it.
+    // Told in one turn, so they leave as one batch: the bad one must not hold back the others.
     ref.tell({ log, n: 1 });
     ref.tell({ log, n: 2, big: 2n } as EchoMessage);
     ref.tell({ log, n: "3\nthree" } as unknown as EchoMessage);
