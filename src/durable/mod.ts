@@ -47,6 +47,7 @@ export {
 export { type DatabaseUrlInfo, parseDatabaseUrl, redactUrl } from "./pg_url.ts";
 export { DataDirLockedError, type DataDirOwner } from "./data_dir_lock.ts";
 export { DurableWriter } from "./writer.ts";
+export type { TransactionalEvents, WithinEvent } from "./writer_within.ts";
 export type {
   CommittedEvent,
   DurableWriterOpenOptions,

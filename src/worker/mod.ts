@@ -49,6 +49,7 @@ export {
   type FiredEvent,
   isFinished,
   type StepStatus,
+  type TaskerTaskState,
   TaskNotFoundError,
   type TaskRequestFields,
   type TaskStatus,
