@@ -55,6 +55,21 @@ export interface OutcomeWrite {
   taskStates: Map<string, TaskState>;
 }
 
+/**
+ * How a group's outcomes settle their task, as the SET list of an `UPDATE tasker.tasks t` over
+ * rows `v(task_uuid, completed, failed)`: steps completed counted, the task complete when all its
+ * steps are, failed when one failed for good (an `error` task stays so).
+ */
+export const SETTLE_TASK = `steps_complete = t.steps_complete + v.completed,
+              state = CASE WHEN t.state = 'error' OR v.failed THEN 'error'
+                           WHEN t.steps_complete + v.completed >= t.step_count THEN 'complete'
+                           ELSE 'in_progress' END,
+              completed_at = CASE
+                WHEN t.state = 'error' THEN t.completed_at
+                WHEN v.failed OR t.steps_complete + v.completed >= t.step_count THEN now()
+                ELSE t.completed_at END,
+              updated_at = now()`;
+
 interface ResultRow {
   kind: "w" | "r" | "t";
   task_uuid: string;
@@ -149,15 +164,7 @@ export async function writeOutcomes(
   }
   ctes.push(`settled AS (
        UPDATE tasker.tasks t
-          SET steps_complete = t.steps_complete + v.completed,
-              state = CASE WHEN t.state = 'error' OR v.failed THEN 'error'
-                           WHEN t.steps_complete + v.completed >= t.step_count THEN 'complete'
-                           ELSE 'in_progress' END,
-              completed_at = CASE
-                WHEN t.state = 'error' THEN t.completed_at
-                WHEN v.failed OR t.steps_complete + v.completed >= t.step_count THEN now()
-                ELSE t.completed_at END,
-              updated_at = now()
+          SET ${SETTLE_TASK}
          FROM (SELECT w.task_uuid, (count(*) FILTER (WHERE w.state = 'complete'))::int AS completed,
                       bool_or(w.state <> 'complete') AS failed
                  FROM written w WHERE w.state <> 'waiting_for_retry'

@@ -16,7 +16,7 @@ import { applyDynamicOutcomes, type DynamicOutcome } from "./dynamic_steps.ts";
 import type { PreparedEvent } from "./event_router.ts";
 import type { ClaimedStep, StepState, TaskState } from "./step_store.ts";
 import { jsonbProblem, jsonbTextProblem } from "./storable.ts";
-import { type OutcomeRow, writeOutcomes } from "./outcome_statement.ts";
+import { type OutcomeRow, SETTLE_TASK, writeOutcomes } from "./outcome_statement.ts";
 import type { StepResult } from "./types.ts";
 import { requestedRetryDelayMs } from "./backoff.ts";
 
@@ -382,15 +382,7 @@ async function settleTasks(
   const ids = [...done.keys()];
   const rows = await tx.query<{ task_uuid: string; state: TaskState }>(
     `UPDATE tasker.tasks t
-        SET steps_complete = t.steps_complete + v.completed,
-            state = CASE WHEN t.state = 'error' OR v.failed THEN 'error'
-                         WHEN t.steps_complete + v.completed >= t.step_count THEN 'complete'
-                         ELSE 'in_progress' END,
-            completed_at = CASE
-              WHEN t.state = 'error' THEN t.completed_at
-              WHEN v.failed OR t.steps_complete + v.completed >= t.step_count THEN now()
-              ELSE t.completed_at END,
-            updated_at = now()
+        SET ${SETTLE_TASK}
        FROM unnest($1::uuid[], $2::int[], $3::bool[]) AS v(task_uuid, completed, failed)
       WHERE t.task_uuid = v.task_uuid
       RETURNING t.task_uuid::text AS task_uuid, t.state`,
