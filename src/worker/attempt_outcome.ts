@@ -8,6 +8,7 @@
  */
 
 import type { TemplateRegistry } from "../template/registry.ts";
+import { domainEventsQueue } from "../names.ts";
 import { retryDelayMs } from "./backoff.ts";
 import { batchRole, withBatchWorkers } from "./dynamic_steps.ts";
 import type { EventPipeline } from "./event_pipeline.ts";
@@ -73,8 +74,10 @@ export function outcomeRecord(
 ): StepOutcomeRecord {
   const { stepTemplate, graph } = run;
   const trace = run.trace;
+  const durable = stepTemplate?.publishes_events.some((d) => d.delivery_mode !== "fast");
   return {
     claim,
+    ...(durable ? { eventQueue: domainEventsQueue(claim.task.namespace) } : {}),
     successors: stepTemplate && graph ? graph.successors.get(stepTemplate.name) ?? [] : [],
     result: run.result,
     dynamic: {

@@ -37,6 +37,11 @@ export interface StepOutcomeRecord {
    */
   prepareEvents: (step: StepEventStep, result: StepResult) => PreparedEvent[];
   /**
+   * The durable queue this step's declared events go to, when it declares a durable or broadcast
+   * one: the committer creates it before the transaction, so the events can go in with the outcome.
+   */
+  eventQueue?: string;
+  /**
    * Set by the committer when the database refused this outcome: `failure` records a failure
    * saying why in its place, `bare` the same failure without events (the last resort).
    */
@@ -116,7 +121,7 @@ export async function recordOutcomes(
   // after the first time). An event bound elsewhere is stored owed instead.
   const ensured = new Set<string>();
   if (events) {
-    for (const r of records) ensured.add(domainEventsQueue(r.claim.task.namespace));
+    for (const r of records) if (r.eventQueue) ensured.add(r.eventQueue);
     try {
       await events.ensureQueues(ensured);
     } catch {

@@ -134,3 +134,36 @@ Deno.test("durableEventWrites takes only its two values", async () => {
       /after-commit/.test(error.message),
   );
 });
+
+dbTest("a namespace whose steps declare no durable event gets no events queue", async (db) => {
+  const template = parseTemplateIn(
+    `
+name: quiet
+namespace_name: x
+version: 1.0.0
+steps:
+  - name: emit
+    handler: { callable: test.emit }
+    publishes_events:
+      - name: audit.fast
+        delivery_mode: fast
+`,
+    uniqueName("wq"),
+  );
+  const tasker = await openTasker(db, [template], { handlers: handlers() });
+  try {
+    const task = await tasker.submit({
+      namespace: template.namespace_name,
+      name: "quiet",
+      context: {},
+    });
+    assert.equal((await tasker.waitFor(task.task_uuid, { timeoutMs: 20_000 })).status, "complete");
+    const rows = await db.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM pgmq.meta WHERE queue_name = $1",
+      [domainEventsQueue(template.namespace_name)],
+    );
+    assert.equal(rows[0]!.n, 0);
+  } finally {
+    await tasker.close();
+  }
+});
