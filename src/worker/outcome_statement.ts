@@ -56,6 +56,42 @@ export interface OutcomeWrite {
 }
 
 /**
+ * Writes outcomes onto their step rows, only while the claim is still the worker's (a lost
+ * claim writes nothing): an UPDATE without its RETURNING, over the parameters of
+ * {@link writeStepsParams} (`$1`–`$7`).
+ */
+export const WRITE_STEPS = `
+       UPDATE tasker.steps s
+          SET state = v.state, result = v.result, error = v.error, retryable = v.retryable,
+              next_attempt_at = CASE WHEN v.delay IS NULL THEN NULL
+                ELSE now() + make_interval(secs => v.delay) END,
+              completed_at = CASE WHEN v.state IN ('complete', 'error') THEN now() END,
+              claimed_by = NULL, claim_expires_at = NULL, updated_at = now()
+         FROM unnest($1::uuid[], $2::text[], $3::jsonb[], $4::jsonb[], $5::bool[],
+                     $6::double precision[]) AS v(step_uuid, state, result, error, retryable, delay)
+        WHERE s.step_uuid = v.step_uuid AND s.claimed_by = $7 AND s.state = 'in_progress'`;
+
+/**
+ * The parameters of {@link WRITE_STEPS}.
+ *
+ * @example
+ * ```ts ignore
+ * await tx.query(`${WRITE_STEPS} RETURNING s.step_uuid`, writeStepsParams(rows, "worker-1"));
+ * ```
+ */
+export function writeStepsParams(rows: readonly OutcomeRow[], workerId: string): unknown[] {
+  return [
+    rows.map((r) => r.step_uuid),
+    rows.map((r) => r.state),
+    rows.map((r) => r.result),
+    rows.map((r) => r.error),
+    rows.map((r) => r.retryable),
+    rows.map((r) => r.delay_s),
+    workerId,
+  ];
+}
+
+/**
  * How a group's outcomes settle their task, as the SET list of an `UPDATE tasker.tasks t` over
  * rows `v(task_uuid, completed, failed)`: steps completed counted, the task complete when all its
  * steps are, failed when one failed for good (an `error` task stays so).
@@ -91,28 +127,11 @@ export async function writeOutcomes(
   rows: readonly OutcomeRow[],
   workerId: string,
 ): Promise<OutcomeWrite> {
-  const params: unknown[] = [
-    rows.map((r) => r.step_uuid),
-    rows.map((r) => r.state),
-    rows.map((r) => r.result),
-    rows.map((r) => r.error),
-    rows.map((r) => r.retryable),
-    rows.map((r) => r.delay_s),
-    workerId,
-  ];
+  const params = writeStepsParams(rows, workerId);
   const param = (value: unknown) => `$${params.push(value)}`;
   const queues = [...new Set(rows.map((r) => r.queue))];
   const ctes: string[] = [
-    `written AS (
-       UPDATE tasker.steps s
-          SET state = v.state, result = v.result, error = v.error, retryable = v.retryable,
-              next_attempt_at = CASE WHEN v.delay IS NULL THEN NULL
-                ELSE now() + make_interval(secs => v.delay) END,
-              completed_at = CASE WHEN v.state IN ('complete', 'error') THEN now() END,
-              claimed_by = NULL, claim_expires_at = NULL, updated_at = now()
-         FROM unnest($1::uuid[], $2::text[], $3::jsonb[], $4::jsonb[], $5::bool[],
-                     $6::double precision[]) AS v(step_uuid, state, result, error, retryable, delay)
-        WHERE s.step_uuid = v.step_uuid AND s.claimed_by = $7 AND s.state = 'in_progress'
+    `written AS (${WRITE_STEPS}
         RETURNING s.step_uuid, s.task_uuid, v.state
      )`,
   ];

@@ -15,7 +15,13 @@ import { applyDynamicOutcomes, type DynamicOutcome } from "./dynamic_steps.ts";
 import type { PreparedEvent } from "./event_router.ts";
 import type { ClaimedStep, StepState, TaskState } from "./step_store.ts";
 import { storeEvents } from "./outcome_events.ts";
-import { type OutcomeRow, SETTLE_TASK, writeOutcomes } from "./outcome_statement.ts";
+import {
+  type OutcomeRow,
+  SETTLE_TASK,
+  WRITE_STEPS,
+  writeOutcomes,
+  writeStepsParams,
+} from "./outcome_statement.ts";
 import type { StepResult } from "./types.ts";
 import { requestedRetryDelayMs } from "./backoff.ts";
 
@@ -262,29 +268,8 @@ async function writeSteps(
   workerId: string,
 ): Promise<Planned[]> {
   const rows = await tx.query<{ step_uuid: string }>(
-    `UPDATE tasker.steps s
-        SET state = v.state, result = v.result, error = v.error, retryable = v.retryable,
-            next_attempt_at = CASE WHEN v.delay IS NULL THEN NULL
-              ELSE now() + make_interval(secs => v.delay) END,
-            completed_at = CASE WHEN v.state IN ('complete', 'error') THEN now() END,
-            claimed_by = NULL, claim_expires_at = NULL, updated_at = now()
-       FROM unnest($1::uuid[], $2::text[], $3::jsonb[], $4::jsonb[], $5::bool[],
-                   $6::double precision[]) AS v(step_uuid, state, result, error, retryable, delay)
-      WHERE s.step_uuid = v.step_uuid AND s.claimed_by = $7 AND s.state = 'in_progress'
-      RETURNING s.step_uuid::text AS step_uuid`,
-    [
-      planned.map((p) => p.record.claim.step.step_uuid),
-      planned.map((p) => p.state),
-      planned.map(({ record: { result } }) =>
-        result.success ? JSON.stringify(result.result ?? null) : null
-      ),
-      planned.map(({ record: { result } }) =>
-        result.success ? null : JSON.stringify({ ...result.error, metadata: result.metadata })
-      ),
-      planned.map((p) => p.retryable),
-      planned.map((p) => (p.retryDelayMs === undefined ? null : p.retryDelayMs / 1000)),
-      workerId,
-    ],
+    `${WRITE_STEPS} RETURNING s.step_uuid::text AS step_uuid`,
+    writeStepsParams(planned.map(outcomeRow), workerId),
   );
   const ours = new Set(rows.map((row) => row.step_uuid));
   return planned.filter((p) => ours.has(p.record.claim.step.step_uuid));
