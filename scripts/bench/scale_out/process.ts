@@ -1,16 +1,15 @@
 /**
- * The driver's handle on one child process of the scale-out benchmark: starts `child.ts`,
- * collects the `@@scale ` messages it prints, keeps the rest of its output for the error message
- * when it fails, and writes commands (`go`, `stop`) to its stdin.
+ * The driver's handle on one child process of the scale-out benchmark (`child.ts`): a
+ * {@link BenchChild} reading its `@@scale ` messages.
  *
  * @module
  */
 
 import { fileURLToPath } from "node:url";
+import { BenchChild } from "../bench_child.ts";
 import { MESSAGE_PREFIX } from "./child.ts";
 
 const childPath = fileURLToPath(new URL("./child.ts", import.meta.url));
-const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
 
 /**
  * A running child.
@@ -21,160 +20,24 @@ const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
  * await submitter.finished(60_000);
  * ```
  */
-export class ScaleProcess {
-  readonly messages: Record<string, unknown>[] = [];
-  readonly #child: Deno.ChildProcess;
-  readonly #stdin: WritableStreamDefaultWriter<Uint8Array>;
-  readonly #output: string[] = [];
-  readonly #reading: Promise<void>[];
-  readonly #label: string;
-  #waiters: (() => void)[] = [];
-  #exited = false;
-
+export class ScaleProcess extends BenchChild {
+  /**
+   * Starts `child.ts <role> '<args>'` on the database at `url`.
+   *
+   * @param label how errors name it (default: the role)
+   */
   constructor(role: string, args: Record<string, unknown>, url: string, label = role) {
-    this.#label = label;
-    // The CPU sampler reads /proc/stat, which Deno allows only with --allow-all.
-    const permissions = role === "cpu"
-      ? ["--allow-all"]
-      : ["--allow-read", "--allow-write", "--allow-env", "--allow-net", "--allow-sys"];
-    this.#child = new Deno.Command("deno", {
-      args: [
-        "run",
-        "--lock=deno.lock",
-        ...permissions,
-        childPath,
-        role,
-        JSON.stringify(args),
-      ],
-      cwd: repoRoot,
-      env: { SCALE_DATABASE_URL: url, NO_COLOR: "1" },
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    this.#stdin = this.#child.stdin.getWriter();
-    this.#child.status.then(() => {
-      this.#exited = true;
-      this.#wake();
+    super({
+      script: childPath,
+      args: [role, JSON.stringify(args)],
+      // The CPU sampler reads /proc/stat, which Deno allows only with --allow-all.
+      permissions: role === "cpu"
+        ? ["--allow-all"]
+        : ["--allow-read", "--allow-write", "--allow-env", "--allow-net", "--allow-sys"],
+      env: { SCALE_DATABASE_URL: url },
+      prefix: MESSAGE_PREFIX,
+      benchmark: "scale",
+      label,
     });
-    this.#reading = [
-      this.#read(this.#child.stdout, true),
-      this.#read(this.#child.stderr, false),
-    ];
-  }
-
-  #wake(): void {
-    const waiters = this.#waiters;
-    this.#waiters = [];
-    for (const wake of waiters) wake();
-  }
-
-  async #read(stream: ReadableStream<Uint8Array>, parse: boolean): Promise<void> {
-    let pending = "";
-    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-      pending += chunk;
-      const lines = pending.split("\n");
-      pending = lines.pop()!;
-      for (const line of lines) {
-        if (parse && line.startsWith(MESSAGE_PREFIX)) {
-          this.messages.push(JSON.parse(line.slice(MESSAGE_PREFIX.length)));
-          this.#wake();
-        } else if (line.trim() !== "") {
-          this.#output.push(line);
-          if (this.#output.length > 200) this.#output.shift();
-        }
-      }
-    }
-  }
-
-  /** Throws, with the child's output, when it has exited (a worker must not, mid-run). */
-  assertRunning(): void {
-    if (this.#exited) throw this.#failure("exited early");
-  }
-
-  /** The first message that has `key`, once it is printed; `undefined` if none yet. */
-  message(key: string): unknown {
-    return this.messages.find((message) => key in message)?.[key];
-  }
-
-  /** The first message that has `key`, waiting up to `timeoutMs` for it. */
-  async waitFor(key: string, timeoutMs: number): Promise<unknown> {
-    const deadline = performance.now() + timeoutMs;
-    for (;;) {
-      if (this.messages.some((message) => key in message)) return this.message(key);
-      if (this.#exited) throw this.#failure(`exited before printing "${key}"`);
-      const left = deadline - performance.now();
-      if (left <= 0) throw this.#failure(`printed no "${key}" in ${timeoutMs} ms`);
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      await Promise.race([
-        new Promise<void>((wake) => this.#waiters.push(wake)),
-        new Promise<void>((wake) => timer = setTimeout(wake, Math.min(left, 1000))),
-      ]);
-      clearTimeout(timer);
-    }
-  }
-
-  /** Writes `line` and waits for the next message that has `key` (a reply to it). */
-  async request(line: string, key: string, timeoutMs: number): Promise<unknown> {
-    const seen = this.messages.filter((message) => key in message).length;
-    await this.send(line);
-    const deadline = performance.now() + timeoutMs;
-    for (;;) {
-      const replies = this.messages.filter((message) => key in message);
-      if (replies.length > seen) return replies[seen]![key];
-      if (this.#exited) throw this.#failure(`exited before answering "${line}"`);
-      const left = deadline - performance.now();
-      if (left <= 0) throw this.#failure(`did not answer "${line}" in ${timeoutMs} ms`);
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      await Promise.race([
-        new Promise<void>((wake) => this.#waiters.push(wake)),
-        new Promise<void>((wake) => timer = setTimeout(wake, Math.min(left, 1000))),
-      ]);
-      clearTimeout(timer);
-    }
-  }
-
-  /** Writes one command line to the child's stdin. */
-  async send(line: string): Promise<void> {
-    await this.#stdin.write(new TextEncoder().encode(`${line}\n`));
-  }
-
-  /** Waits for the child to exit; a non-zero exit is an error carrying its output. */
-  async finished(timeoutMs: number): Promise<void> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<"timeout">((resolve) => {
-      timer = setTimeout(() => resolve("timeout"), timeoutMs);
-    });
-    const outcome = await Promise.race([this.#child.status, timeout]);
-    clearTimeout(timer);
-    if (outcome === "timeout") {
-      await this.kill();
-      throw this.#failure(`did not exit within ${timeoutMs} ms (killed)`);
-    }
-    await Promise.all(this.#reading);
-    await this.#stdin.close().catch(() => {});
-    if (!outcome.success) throw this.#failure(`exited with code ${outcome.code}`);
-  }
-
-  /** Asks a worker to stop, and waits for it to exit. */
-  async stop(timeoutMs = 60_000): Promise<void> {
-    await this.send("stop").catch(() => {});
-    await this.finished(timeoutMs);
-  }
-
-  /** Kills the child (after a failure elsewhere), ignoring its outcome. */
-  async kill(): Promise<void> {
-    try {
-      this.#child.kill("SIGKILL");
-    } catch {
-      // already exited
-    }
-    await this.#child.status;
-    await Promise.all(this.#reading);
-    await this.#stdin.close().catch(() => {});
-  }
-
-  #failure(what: string): Error {
-    return new Error(`scale: ${this.#label} ${what}:\n${this.#output.slice(-30).join("\n")}`);
   }
 }
