@@ -8,9 +8,12 @@
  * `{namespace}_domain_events` through one pooled batching writer, or `broadcast` to both.
  *
  * This entry holds what an application needs. The rest of the toolkit is in subpath exports:
- * `./durable` (database adapters, PGMQ, migrations, writer and consumer internals), `./actors`
- * (the actor system and supervisors the bus runs on), `./observe` (health, metrics and inspector
- * building blocks), `./testing` (event captures) and `./cli` (the `tasker` command line).
+ * `./durable` (database adapters, PGMQ, migrations, the `DurableWriter` and consumer internals),
+ * `./actors` (the actor system and supervisors the bus runs on), `./observe` (OpenTelemetry,
+ * Prometheus text, the inspector and other health and metrics building blocks), `./testing`
+ * (event captures) and `./cli` (the `tasker` command line). A `Tasker` keeps its engine (worker,
+ * writer) private: `stats()`, `flush()`, `health()`, `metrics()`, `ready()` and `config()` show
+ * it.
  *
  * @example Load a template and build an event (no permissions needed)
  * ```ts
@@ -118,7 +121,6 @@ export {
   TaskRequestError,
   type TaskStatus,
   UnknownHandlerError,
-  Worker,
   WorkerConfigError,
   type WorkerStats,
 } from "./src/worker/mod.ts";
@@ -161,7 +163,6 @@ export {
   InvalidTransitionError,
   retryAfterMs,
   type StaleAction,
-  StalenessDetector,
   type StalenessDetectorOptions,
   type StalePhase,
   type StaleTask,
@@ -254,16 +255,11 @@ export {
   type DurableConsumerOptions,
   type DurableConsumerStats,
   type DurableEventHandler,
-  DurableWriter,
   type DurableWriterStats,
   MigrationError,
   openDatabase,
   type OpenDatabaseOptions,
   type Queryable,
-  type TransactionalEvents,
-  type WithinEvent,
-  WriterBufferFullError,
-  WriterClosedError,
 } from "./src/durable/mod.ts";
 
 // Observability.
@@ -273,15 +269,32 @@ export {
   type ObservabilityServer,
   ObservabilityServerError,
   type ObservabilityServerOptions,
-  OtelInstrumentation,
-  type OtelOptions,
   serveObservability,
   type TaskerConfig,
   type TaskerMetrics,
 } from "./src/observe/mod.ts";
 
 // Types the API above refers to (in its signatures), for reading its documentation.
-export type { LogSink, MetricsCollector } from "./actors/mod.ts";
+export type {
+  ActorHealth,
+  ActorMetrics,
+  ActorSystemComponent,
+  ActorTotals,
+  BusConfigView,
+  ComponentHealth,
+  DatabaseComponent,
+  DatabaseConfig,
+  EventMetrics,
+  HealthOptions,
+  HttpConfigView,
+  QueueDepth,
+  QueuesComponent,
+  ReadinessReport,
+  StepTimeStats,
+  WorkerComponent,
+  WriterComponent,
+  WriterConfigView,
+} from "./src/observe/mod.ts";
 export type {
   ActorBehavior,
   ActorFeed,
@@ -305,28 +318,17 @@ export type {
   SupervisorOptions,
 } from "./src/actors/mod.ts";
 export type {
-  IsolatedSubscribeOptions,
-  RegisteredSubscriberInfo,
-  SubscribeDefaults,
-  SubscriberClass,
-  SubscriberFactory,
-  SubscriberInfo,
-  SubscriberRegistryStats,
-  SubscriberSource,
-} from "./src/bus/mod.ts";
-export type {
-  CommittedEvent,
-  ConsumerCloseOptions,
-  DatabaseKind,
-  DataDirOwner,
-  DurableWriterTuning,
-  EnqueueOptions,
-  OwedLedger,
-  PublishOptions,
-  WriterCloseOptions,
-  WriterCloseReport,
-  WriteStrategy,
-} from "./src/durable/mod.ts";
+  BackoffKind,
+  BatchConfig,
+  BatchFailureStrategy,
+  LifecycleConfig,
+  StepOverride,
+  StepType,
+  SystemDependencies,
+  TaskEventCatalogueEntry,
+  TemplateMetadata,
+  TemplateSchedule,
+} from "./src/template/mod.ts";
 export type {
   BuildEventMetadata,
   CompletedStepRecord,
@@ -357,62 +359,35 @@ export type {
 } from "./src/events/mod.ts";
 export type { CompiledSchema, SchemaFailure } from "./src/json_schema.ts";
 export type {
-  ActorHealth,
-  ActorMetrics,
-  ActorSystemComponent,
-  ActorTotals,
-  BusConfigView,
-  ComponentHealth,
-  DatabaseComponent,
-  DatabaseConfig,
-  EventMetrics,
-  HealthOptions,
-  HttpConfigView,
-  InstrumentedTasker,
-  OtelMeterProvider,
-  OtelTracerProvider,
-  QueueDepth,
-  QueuesComponent,
-  ReadinessReport,
-  StepTimeStats,
-  TaskerObserver,
-  WorkerComponent,
-  WriterComponent,
-  WriterConfigView,
-} from "./src/observe/mod.ts";
+  CommittedEvent,
+  ConsumerCloseOptions,
+  DatabaseKind,
+  DataDirOwner,
+  DurableWriterTuning,
+  OwedLedger,
+  WriteStrategy,
+} from "./src/durable/mod.ts";
 export type {
-  BackoffKind,
-  BatchConfig,
-  BatchFailureStrategy,
-  LifecycleConfig,
-  StepOverride,
-  StepType,
-  SystemDependencies,
-  TaskEventCatalogueEntry,
-  TemplateMetadata,
-  TemplateSchedule,
-} from "./src/template/mod.ts";
-export type {
-  ClaimedStep,
   DomainEventSink,
-  DurableSink,
-  EventRouter,
   EventRouterStats,
-  FastSink,
-  OutcomeListener,
-  OwedEvents,
-  OwedEventSink,
-  PreparedEvent,
-  QueuedStep,
-  RecordedOutcome,
-  RecoveryOptions,
-  StepMessage,
   StepState,
-  StepTiming,
   StepTrace,
   StepTracer,
   TaskState,
-  WorkerOptions,
+  TracedOutcome,
+  TracedStep,
   WorkerSettings,
   WorkerState,
+  WorkerTuning,
 } from "./src/worker/mod.ts";
+export type {
+  IsolatedSubscribeOptions,
+  RegisteredSubscriberInfo,
+  SubscribeDefaults,
+  SubscriberClass,
+  SubscriberFactory,
+  SubscriberInfo,
+  SubscriberRegistryStats,
+  SubscriberSource,
+} from "./src/bus/mod.ts";
+export type { LogSink, MetricsCollector } from "./actors/mod.ts";

@@ -19,8 +19,8 @@
  */
 
 import { parseArgs } from "node:util";
-import type { Database } from "../src/durable/database.ts";
-import { openPostgres } from "../src/durable/postgres.ts";
+import type { Database } from "../src/durable/db/database.ts";
+import { openPostgres } from "../src/durable/db/postgres.ts";
 import { Tasker } from "../src/worker/tasker.ts";
 import { startOwnCluster } from "./chaos/cluster.ts";
 import { RUNS_TABLE } from "./chaos/handlers.ts";

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { errorMessage } from "./error_message.ts";
 import { Ajv, type AjvErrorObject, type ValidateFunction } from "./deps.ts";
 import { TaskerError } from "./errors.ts";
 
@@ -116,7 +117,7 @@ export function compileJsonSchema(schema: unknown, where: string): CompiledSchem
   try {
     check = ajv().compile(schema);
   } catch (error) {
-    throw new InvalidSchemaError(where, error instanceof Error ? error.message : String(error), {
+    throw new InvalidSchemaError(where, errorMessage(error), {
       cause: error,
     });
   }

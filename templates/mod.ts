@@ -19,7 +19,7 @@
 import type { Publisher } from "../src/events/publisher.ts";
 import type { PublisherRegistry } from "../src/events/publisher_registry.ts";
 import type { HandlerRegistry } from "../src/worker/handler_registry.ts";
-import type { StepHandler } from "../src/worker/types.ts";
+import type { StepHandler } from "../src/worker/step_handler.ts";
 import { diamondWorkflowHandlers } from "./diamond_workflow/handlers.ts";
 import { domainEventsHandlers } from "./domain_events/handlers.ts";
 import {

@@ -14,7 +14,7 @@ import {
   type StepHandlerFunction,
   type StepResult,
   success,
-} from "../src/worker/types.ts";
+} from "../src/worker/step_handler.ts";
 
 /** A value a helper read, or the failure the handler should return instead. */
 export type Checked<T> = { ok: true; value: T } | { ok: false; failure: StepFailure };
@@ -35,7 +35,7 @@ export const EVEN_NUMBER_RANGE: { readonly min: number; readonly max: number } =
  * @example
  * ```ts
  * import { readEvenNumber } from "./shared.ts";
- * import { success, type StepContext, type StepResult } from "../src/worker/types.ts";
+ * import { success, type StepContext, type StepResult } from "../src/worker/step_handler.ts";
  * function square(ctx: StepContext): StepResult {
  *   const n = readEvenNumber(ctx);
  *   return n.ok ? success(n.value * n.value) : n.failure;
@@ -91,7 +91,7 @@ export function toJsonInteger(value: bigint): number | string {
  * @example
  * ```ts
  * import { dependencyInteger } from "./shared.ts";
- * import { success, type StepContext, type StepResult } from "../src/worker/types.ts";
+ * import { success, type StepContext, type StepResult } from "../src/worker/step_handler.ts";
  * function squareRoot(ctx: StepContext): StepResult {
  *   const root = dependencyInteger(ctx, "tree_root");
  *   return root.ok ? success(String(root.value)) : root.failure;
@@ -127,7 +127,7 @@ export function dependencyInteger(ctx: StepContext, stepName: string): Checked<b
  * @example
  * ```ts
  * import { dependencyNumber } from "./shared.ts";
- * import { success, type StepContext, type StepResult } from "../src/worker/types.ts";
+ * import { success, type StepContext, type StepResult } from "../src/worker/step_handler.ts";
  * function addTen(ctx: StepContext): StepResult {
  *   const previous = dependencyNumber(ctx, "linear_step_1");
  *   return previous.ok ? success(previous.value + 10) : previous.failure;
@@ -163,7 +163,7 @@ export function dependencyNumber(
  * @example
  * ```ts
  * import { configNumber } from "./shared.ts";
- * import type { StepContext } from "../src/worker/types.ts";
+ * import type { StepContext } from "../src/worker/step_handler.ts";
  * declare const ctx: StepContext;
  * const addend = configNumber(ctx, "addend", 10);
  * ```

@@ -28,10 +28,10 @@
  * @module
  */
 
-import type { Database } from "../src/durable/database.ts";
-import { builtinMigrations, migrate } from "../src/durable/migrations.ts";
-import { openPglite } from "../src/durable/pglite.ts";
-import { openPostgres } from "../src/durable/postgres.ts";
+import type { Database } from "../src/durable/db/database.ts";
+import { builtinMigrations, migrate } from "../src/durable/db/migrate.ts";
+import { openPglite } from "../src/durable/db/pglite.ts";
+import { openPostgres } from "../src/durable/db/postgres.ts";
 
 /** Options of {@link dbTest}. */
 export interface DbTestOptions {

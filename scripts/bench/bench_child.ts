@@ -8,6 +8,7 @@
  */
 
 import { fileURLToPath } from "node:url";
+import { withinDeadline } from "../../src/deadline.ts";
 
 const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -125,12 +126,8 @@ export class BenchChild {
       if (this.#exited) throw this.#failure(`exited before printing "${key}"`);
       const left = deadline - performance.now();
       if (left <= 0) throw this.#failure(`printed no "${key}" in ${timeoutMs} ms`);
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      await Promise.race([
-        new Promise<void>((wake) => this.#waiters.push(wake)),
-        new Promise<void>((wake) => timer = setTimeout(wake, Math.min(left, 1000))),
-      ]);
-      clearTimeout(timer);
+      const printed = new Promise<void>((wake) => this.#waiters.push(wake));
+      await withinDeadline(printed, Math.min(left, 1000));
     }
   }
 
@@ -145,12 +142,8 @@ export class BenchChild {
       if (this.#exited) throw this.#failure(`exited before answering "${line}"`);
       const left = deadline - performance.now();
       if (left <= 0) throw this.#failure(`did not answer "${line}" in ${timeoutMs} ms`);
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      await Promise.race([
-        new Promise<void>((wake) => this.#waiters.push(wake)),
-        new Promise<void>((wake) => timer = setTimeout(wake, Math.min(left, 1000))),
-      ]);
-      clearTimeout(timer);
+      const printed = new Promise<void>((wake) => this.#waiters.push(wake));
+      await withinDeadline(printed, Math.min(left, 1000));
     }
   }
 
@@ -161,19 +154,15 @@ export class BenchChild {
 
   /** Waits for the child to exit; a non-zero exit is an error carrying its output. */
   async finished(timeoutMs: number): Promise<void> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<"timeout">((resolve) => {
-      timer = setTimeout(() => resolve("timeout"), timeoutMs);
-    });
-    const outcome = await Promise.race([this.#child.status, timeout]);
-    clearTimeout(timer);
-    if (outcome === "timeout") {
+    const outcome = await withinDeadline(this.#child.status, timeoutMs);
+    if (!outcome.finished) {
       await this.kill();
       throw this.#failure(`did not exit within ${timeoutMs} ms (killed)`);
     }
     await Promise.all(this.#reading);
     await this.#stdin.close().catch(() => {});
-    if (!outcome.success) throw this.#failure(`exited with code ${outcome.code}`);
+    const status = outcome.value;
+    if (!status.success) throw this.#failure(`exited with code ${status.code}`);
   }
 
   /** Asks a worker to stop, and waits for it to exit. */

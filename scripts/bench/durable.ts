@@ -17,13 +17,13 @@
 
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import type { Database } from "../../src/durable/database.ts";
-import { openDatabase } from "../../src/durable/open.ts";
+import type { Database } from "../../src/durable/db/database.ts";
+import { openDatabase } from "../../src/durable/db/open.ts";
 import { readEnv } from "../../src/env.ts";
 import type { DomainEvent } from "../../src/events/types.ts";
-import { DurableWriter } from "../../src/durable/writer.ts";
-import { DurableConsumer } from "../../src/durable/consumer.ts";
-import type { WriteStrategy } from "../../src/durable/writer_sql.ts";
+import { DurableWriter } from "../../src/durable/writer/writer.ts";
+import { DurableConsumer } from "../../src/durable/consumer/consumer.ts";
+import type { WriteStrategy } from "../../src/durable/writer/types.ts";
 
 /** One measured contender. */
 export interface DurableBenchRow {

@@ -14,7 +14,7 @@
  *
  * Then the isolate boundary (`fast_path_isolated.ts`): a worker-isolated subscriber beside the
  * in-process actor and beside bare Workers receiving the same events in batches (structured clone,
- * one JSON string per batch), with its own targets.
+ * one JSON string per batch, JSON through a shared-memory ring), with its own targets.
  *
  * Run: `deno run -A scripts/bench/fast_path.ts`. Each row runs in its own worker (fresh JIT and
  * heap), which needs read access to this file; without it every row runs in this isolate and the

@@ -65,7 +65,7 @@ async function measure(
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   const elapsed = performance.now() - started;
-  const stats = tasker.worker.stats();
+  const stats = tasker.stats();
   return {
     database,
     concurrency,

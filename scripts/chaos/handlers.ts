@@ -9,11 +9,11 @@
  * @module
  */
 
-import { openPostgres } from "../../src/durable/postgres.ts";
-import type { Database } from "../../src/durable/database.ts";
+import { openPostgres } from "../../src/durable/db/postgres.ts";
+import type { Database } from "../../src/durable/db/database.ts";
 import type { PublisherRegistry } from "../../src/events/publisher_registry.ts";
 import type { HandlerRegistry } from "../../src/worker/handler_registry.ts";
-import type { StepContext, StepResult } from "../../src/worker/types.ts";
+import type { StepContext, StepResult } from "../../src/worker/step_handler.ts";
 import { domainEventsHandlers, examplePublishers } from "../../templates/mod.ts";
 
 /** The table each run is recorded in (created by the orchestrator). */

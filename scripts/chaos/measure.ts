@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { Database, Queryable } from "../../src/durable/database.ts";
+import type { Database, Queryable } from "../../src/durable/db/database.ts";
 import { domainEventsQueue } from "../../src/names.ts";
 
 /** When each worker process ended (a run it left open ended then, at the latest). */

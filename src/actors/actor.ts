@@ -57,7 +57,7 @@ export class Actor<M> implements ActorRef<M> {
   readonly retryCrashedMessageOnce: boolean;
   readonly #factory: ActorSpec<M>["factory"];
   readonly #onDeadLetter: ((letter: DeadLetter<M>) => void) | undefined;
-  readonly #parent: ActorParent;
+  readonly #parent: ActorParent<Actor<unknown>>;
   readonly #cell: ActorCell<M>;
   #started = false;
   #loop: Promise<void> | null = null;
@@ -72,7 +72,7 @@ export class Actor<M> implements ActorRef<M> {
    * @param parent its supervisor's hooks
    * @throws {ActorConfigError} when the spec has an invalid field
    */
-  constructor(spec: ActorSpec<M>, parent: ActorParent) {
+  constructor(spec: ActorSpec<M>, parent: ActorParent<Actor<unknown>>) {
     const { restart, timeoutMs, shutdown } = checkActorSpec(spec);
     this.name = spec.name;
     this.restartType = restart;

@@ -5,7 +5,6 @@
  * @module
  */
 
-import type { Actor } from "./actor.ts";
 import { ActorConfigError } from "./errors.ts";
 import type { ActorSpec, DeadLetter, RestartType, ShutdownPolicy } from "./types.ts";
 
@@ -26,12 +25,16 @@ export interface IncarnationEnd {
   retried: boolean;
 }
 
-/** What an actor needs from its supervisor. */
-export interface ActorParent {
+/**
+ * What an actor needs from its supervisor. `Child` is the actor type the parent is told about
+ * (`Actor<unknown>`): a parameter rather than an import, so this contract does not depend on the
+ * actor that implements it (no `actor.ts` ↔ `actor_contract.ts` circle).
+ */
+export interface ActorParent<Child> {
   /** The current incarnation crashed or exited normally; the parent restarts, stops or escalates. */
-  incarnationEnded(actor: Actor<unknown>, end: IncarnationEnd): void;
+  incarnationEnded(actor: Child, end: IncarnationEnd): void;
   /** `stop()` finished: the actor leaves its supervisor and its system. */
-  actorStopped(actor: Actor<unknown>): void;
+  actorStopped(actor: Child): void;
   /** Dead-letter hook for actors without their own. */
   readonly deadLetter: ((letter: DeadLetter<unknown>) => void) | undefined;
   /** The clock, in milliseconds. */

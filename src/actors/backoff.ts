@@ -6,6 +6,7 @@
  * @module
  */
 
+import { backoffDelay as jitteredBackoff } from "../backoff.ts";
 import { ActorConfigError } from "./errors.ts";
 import type { BackoffOptions } from "./types.ts";
 
@@ -46,7 +47,8 @@ export function resolveBackoff(
 
 /**
  * The delay before a restart: `minMs` doubled once per earlier restart in the window, capped at
- * `maxMs`, then full jitter: a uniform pick in `[minMs, cap]`.
+ * `maxMs`, then full jitter: a uniform pick in `[minMs, cap]` (the library's one backoff formula,
+ * `src/backoff.ts`, fed with the supervisor's bounds).
  *
  * @param restartsInWindow restarts counted in the intensity window, this one included (>= 1)
  * @param backoff the resolved bounds
@@ -65,10 +67,7 @@ export function backoffDelay(
   backoff: Required<BackoffOptions>,
   random: () => number = Math.random,
 ): number {
-  const { minMs, maxMs } = backoff;
-  const doublings = Math.max(0, Math.min(restartsInWindow - 1, 52));
-  const cap = Math.min(maxMs, minMs * 2 ** doublings);
-  return minMs + random() * (cap - minMs);
+  return jitteredBackoff(restartsInWindow, backoff.minMs, backoff.maxMs, random);
 }
 
 /**

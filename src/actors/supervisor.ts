@@ -10,6 +10,7 @@
  * @module
  */
 
+import { withinDeadline } from "../deadline.ts";
 import { Actor } from "./actor.ts";
 import type { ActorParent, IncarnationEnd } from "./actor_contract.ts";
 import { backoffDelay, pruneWindow, resolveBackoff } from "./backoff.ts";
@@ -87,7 +88,7 @@ export class Supervisor {
   /** Restart delay bounds, in milliseconds. */
   readonly backoff: Required<BackoffOptions>;
   readonly #context: SupervisorContext;
-  readonly #hooks: ActorParent;
+  readonly #hooks: ActorParent<Actor<unknown>>;
   /** In start order, which `rest_for_one` relies on. */
   #children: Actor<unknown>[] = [];
   #history = new Map<Actor<unknown>, number[]>();
@@ -214,12 +215,8 @@ export class Supervisor {
 
   async #drain(children: Actor<unknown>[], deadlineMs: number): Promise<void> {
     if (!children.every((child) => child.isSettled)) {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const deadline = new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, Math.max(0, deadlineMs));
-      });
-      await Promise.race([Promise.all(children.map((child) => child.settled())), deadline]);
-      clearTimeout(timer);
+      const settled = Promise.all(children.map((child) => child.settled()));
+      await withinDeadline(settled, Math.max(0, deadlineMs));
     }
     for (const child of children) {
       if (child.isSettled) {

@@ -9,6 +9,7 @@
  * @module
  */
 
+import { errorMessage } from "../error_message.ts";
 import { ActorStoppedError, HeartbeatTimeoutError } from "./errors.ts";
 import { MessageTimeoutError, WorkerActorError } from "./errors.ts";
 import type { ActorFeed, PumpBehavior } from "./types.ts";
@@ -262,7 +263,7 @@ export class WorkerIncarnation<M> implements PumpBehavior<M> {
         try {
           parts.push(JSON.stringify(message) ?? "null");
         } catch (error) {
-          const why = error instanceof Error ? error.message : String(error);
+          const why = errorMessage(error);
           feed.reject(
             message,
             new WorkerActorError(

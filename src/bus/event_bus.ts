@@ -8,6 +8,7 @@
  * @module
  */
 
+import { withinDeadline } from "../deadline.ts";
 import type { DomainEvent } from "../events/types.ts";
 import type { ActorBehavior, ActorRef, ActorStats, OfferOutcome } from "../actors/types.ts";
 import { ActorSystem } from "../actors/system.ts";
@@ -269,10 +270,7 @@ export class EventBus implements AsyncDisposable {
       const started = performance.now();
       await entry.supervisor.close({ deadlineMs });
       const left = Math.max(0, deadlineMs - (performance.now() - started));
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const gaveUp = new Promise<void>((resolve) => (timer = setTimeout(resolve, left)));
-      await Promise.race([entry.ref.stop(), gaveUp]);
-      clearTimeout(timer);
+      await withinDeadline(entry.ref.stop(), left);
     })();
     return entry.detaching;
   }

@@ -1,6 +1,6 @@
 /**
- * A central list of class-style subscribers, started and stopped together (the original
- * system's `SubscriberRegistry.register(...)` / `start_all!`).
+ * A central list of class-style subscribers, started and stopped together (tasker-core's Ruby
+ * worker: `TaskerCore::DomainEvents::SubscriberRegistry.register(...)` / `start_all!`).
  *
  * @module
  */

@@ -8,15 +8,17 @@
  * @module
  */
 
+import { errorMessage } from "../error_message.ts";
 import { createLoggingSubscriber } from "../../actors/logging.ts";
 import { createMetricsSubscriber } from "../../actors/metrics.ts";
 import { SubscriberRegistry } from "../bus/subscriber_registry.ts";
-import { databaseHealth, describeDatabase } from "../durable/open.ts";
+import { databaseHealth, describeDatabase } from "../durable/db/open.ts";
 import { ObservabilityServerError, serveObservability } from "../observe/server.ts";
 import { type TaskTemplate } from "../template/types.ts";
 import { Tasker } from "../worker/tasker.ts";
 import type { TaskStatus } from "../worker/task_status.ts";
 import { type ExampleRequest, exampleRequests, registerExamples } from "../../templates/mod.ts";
+import { taskerEngine } from "../worker/tasker_engine.ts";
 
 /** Options of {@link runDemo}. */
 export interface DemoOptions {
@@ -68,13 +70,13 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
   print(`running ${submitted.length} tasks (${totalSteps} steps):`);
   let stepsDone = 0;
   const progress = () => {
-    const router = tasker.worker.routerStats();
+    const router = taskerEngine(tasker).worker.routerStats();
     const fast = router.fast_routed + router.broadcast_routed;
     const durable = router.durable_routed + router.broadcast_routed;
     return `  steps ${stepsDone}/${totalSteps} · events fast ${fast} · durable ${durable}`;
   };
   const encoder = new TextEncoder();
-  const stop = tasker.worker.onOutcome((_, outcome) => {
+  const stop = taskerEngine(tasker).worker.onOutcome((_, outcome) => {
     if (outcome.state === "complete" || outcome.state === "error") stepsDone++;
     if (options.live) Deno.stdout.writeSync(encoder.encode(`\r${progress()}`));
   });
@@ -84,7 +86,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
   }
   stop();
   await tasker.bus.close({ deadlineMs: 5000 });
-  await tasker.writer.flush();
+  await tasker.flush();
   if (options.live) Deno.stdout.writeSync(encoder.encode(`\r${progress()}\n`));
   else print(progress());
 
@@ -215,7 +217,7 @@ export async function serveDemo(options: ServeDemoOptions): Promise<ServeDemoRep
         .catch((error) => {
           // After the stop, waits end because the database closed: not worth a line.
           if (!options.signal.aborted) {
-            print(`  ${request.namespace}/${request.name}: ${text(error)}`);
+            print(`  ${request.namespace}/${request.name}: ${errorMessage(error)}`);
           }
         });
       pending.add(done);
@@ -278,10 +280,6 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
     const timer = setTimeout(done, ms);
     signal.addEventListener("abort", done, { once: true });
   });
-}
-
-function text(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 function describeTemplate(template: TaskTemplate): string {

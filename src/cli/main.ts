@@ -11,10 +11,11 @@
 import { TaskerError } from "../errors.ts";
 import { UsageError } from "./args.ts";
 import { initCommand } from "./init.ts";
-import { eventsCommand, templatesCommand } from "./other_commands.ts";
+import { eventsCommand } from "./events_command.ts";
 import { runCommand, statusCommand, submitCommand } from "./task_commands.ts";
 import { schedulesCommand } from "./schedules_command.ts";
 import { stepsCommand } from "./steps_command.ts";
+import { templatesCommand } from "./templates_command.ts";
 import { tasksCommand } from "./tasks_command.ts";
 import { workerCommand } from "./worker_command.ts";
 

@@ -8,9 +8,10 @@
 import { stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import type { Database } from "../durable/database.ts";
-import { openDatabase } from "../durable/open.ts";
-import { migrate } from "../durable/migrations.ts";
+import { errorMessage } from "../error_message.ts";
+import type { Database } from "../durable/db/database.ts";
+import { openDatabase } from "../durable/db/open.ts";
+import { migrate } from "../durable/db/migrate.ts";
 import { readEnv } from "../env.ts";
 import { TaskerError } from "../errors.ts";
 import type { PublisherRegistry } from "../events/publisher_registry.ts";
@@ -187,7 +188,7 @@ export async function loadHandlersModule(path: string): Promise<RegisterHandlers
   try {
     module = await import(url);
   } catch (error) {
-    const reason = (error instanceof Error ? error.message : String(error)).split("\n")[0];
+    const reason = errorMessage(error).split("\n")[0];
     throw new HandlersModuleError(`cannot import the handlers module ${path}: ${reason}`);
   }
   const register = module.registerHandlers ?? module.default;

@@ -10,6 +10,7 @@
  */
 
 import { fileURLToPath } from "node:url";
+import { errorMessage } from "../error_message.ts";
 import { intFlag, parseArgs, UsageError } from "./args.ts";
 import { runDemo, serveDemo } from "./demo.ts";
 
@@ -49,7 +50,7 @@ if (import.meta.main) {
       }
     }
   } catch (error) {
-    console.error(`start: ${error instanceof Error ? error.message : String(error)}`);
+    console.error(`start: ${errorMessage(error)}`);
     Deno.exit(error instanceof UsageError ? 2 : 1);
   }
 }

@@ -4,6 +4,7 @@
  * @module
  */
 
+import { withinDeadline } from "../deadline.ts";
 import { TemplateRegistry } from "../template/registry.ts";
 import { submitTask } from "../worker/submit.ts";
 import { type TaskStatus, taskStatus } from "../worker/task_status.ts";
@@ -81,7 +82,7 @@ export async function runCommand(args: string[]): Promise<number> {
     const task = await tasker.submit({ ...ref, context });
     await tasker.start();
     const done = await tasker.waitFor(task.task_uuid, { timeoutMs });
-    await tasker.writer.flush();
+    await tasker.flush();
     const status = await tasker.status(task.task_uuid);
     if (wantsJson(parsed)) console.log(JSON.stringify(runReport(status)));
     else printStatus(status);
@@ -96,13 +97,7 @@ export async function runCommand(args: string[]): Promise<number> {
 
 /** Closes `tasker`, giving up waiting after `deadlineMs` plus a second. */
 async function closeWithin(tasker: Tasker, deadlineMs: number): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const gaveUp = new Promise<void>((resolve) => timer = setTimeout(resolve, deadlineMs + 1_000));
-  try {
-    await Promise.race([tasker.close({ deadlineMs }), gaveUp]);
-  } finally {
-    clearTimeout(timer);
-  }
+  await withinDeadline(tasker.close({ deadlineMs }), deadlineMs + 1_000);
 }
 
 /** `submit <namespace>/<name>[@version] --context <json>`: prints the new task's UUID. */

@@ -121,7 +121,7 @@ export async function workerCommand(args: string[]): Promise<number> {
   Deno.addSignalListener("SIGINT", onSigint);
   Deno.addSignalListener("SIGTERM", onSigterm);
   console.error(
-    `tasker worker ${tasker.worker.id}: working on ${
+    `tasker worker ${tasker.workerId}: working on ${
       (namespaces ?? tasker.templates.namespaces()).join(", ")
     } (${tasker.db.kind})`,
   );
@@ -139,7 +139,7 @@ export async function workerCommand(args: string[]): Promise<number> {
   await server?.close();
   await retention?.close();
   await tasker.close({ deadlineMs });
-  const stats = tasker.worker.stats();
+  const stats = tasker.stats();
   console.error(
     `tasker worker: stopped after ${stats.processed} steps (${stats.succeeded} succeeded, ${stats.failed} failed)`,
   );

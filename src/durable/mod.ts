@@ -5,21 +5,21 @@
  * @module
  */
 
-export type { Database, DatabaseKind, Queryable } from "./database.ts";
+export type { Database, DatabaseKind, Queryable } from "./db/database.ts";
 export {
   type DatabaseHealth,
   databaseHealth,
   describeDatabase,
   openDatabase,
   type OpenDatabaseOptions,
-} from "./open.ts";
-export { openPglite, type PgliteDatabase, type PgliteOptions } from "./pglite.ts";
+} from "./db/open.ts";
+export { openPglite, type PgliteDatabase, type PgliteOptions } from "./db/pglite.ts";
 export {
   openPostgres,
   type PostgresDatabase,
   type PostgresOptions,
   RETIRE_GRACE_SECONDS,
-} from "./postgres.ts";
+} from "./db/postgres.ts";
 export {
   appliedVersions,
   builtinMigrations,
@@ -27,27 +27,29 @@ export {
   type Migration,
   MIGRATION_LOCK_KEY,
   validateMigrations,
-} from "./migrations.ts";
-export {
-  Pgmq,
-  type PgmqMessage,
-  type PgmqMetrics,
-  type PgmqQueueInfo,
-  type PgmqReadOptions,
-  type PgmqSendBatchOptions,
-  type PgmqSendOptions,
-} from "./pgmq.ts";
+} from "./db/migrate.ts";
+export { Pgmq } from "./pgmq/pgmq.ts";
+export type {
+  PgmqBrowseOptions,
+  PgmqDepth,
+  PgmqMessage,
+  PgmqMetrics,
+  PgmqQueueInfo,
+  PgmqReadOptions,
+  PgmqSendBatchOptions,
+  PgmqSendOptions,
+} from "./pgmq/types.ts";
 export {
   DatabaseClosedError,
   DatabaseUnavailableError,
   DatabaseUrlError,
   MigrationError,
-  PgmqArgumentError,
-} from "./errors.ts";
-export { type DatabaseUrlInfo, parseDatabaseUrl, redactUrl } from "./pg_url.ts";
-export { DataDirLockedError, type DataDirOwner } from "./data_dir_lock.ts";
-export { DurableWriter } from "./writer.ts";
-export type { TransactionalEvents, WithinEvent } from "./writer_within.ts";
+} from "./db/errors.ts";
+export { PgmqArgumentError } from "./pgmq/errors.ts";
+export { type DatabaseUrlInfo, parseDatabaseUrl, redactUrl } from "./db/pg_url.ts";
+export { DataDirLockedError, type DataDirOwner } from "./db/data_dir_lock.ts";
+export { DurableWriter } from "./writer/writer.ts";
+export type { TransactionalEvents, WithinEvent } from "./writer/within.ts";
 export type {
   CommittedEvent,
   DurableWriterOpenOptions,
@@ -59,17 +61,17 @@ export type {
   PublishOptions,
   WriterCloseOptions,
   WriterCloseReport,
-} from "./writer_types.ts";
-export type { WriteStrategy } from "./writer_sql.ts";
+  WriteStrategy,
+} from "./writer/types.ts";
 export {
   DurableOptionError,
   EventRejectedError,
   UnserializableEventError,
   WriterBufferFullError,
   WriterClosedError,
-} from "./writer_errors.ts";
-export { DurableConsumer } from "./consumer.ts";
-export { redrive } from "./consumer_sql.ts";
+} from "./writer/errors.ts";
+export { DurableConsumer } from "./consumer/consumer.ts";
+export { redrive } from "./consumer/sql.ts";
 export type {
   ConsumerCloseOptions,
   ConsumerMessageContext,
@@ -77,7 +79,7 @@ export type {
   DurableConsumerStats,
   DurableEventHandler,
   RedriveOptions,
-} from "./consumer_types.ts";
+} from "./consumer/types.ts";
 
 // Types of other entries that this one's signatures refer to (this entry documents completely on its own).
 export { TaskerError } from "../errors.ts";

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { EventDeclaration } from "../template/types.ts";
+import type { EventDeclaration } from "./declaration.ts";
 import type { JsonObject } from "./types.ts";
 import type {
   NaiveTimestamp,

@@ -6,7 +6,7 @@
  */
 
 import { type SchemaFailure, SchemaValidationError } from "../json_schema.ts";
-import type { EventDeclaration } from "../template/types.ts";
+import type { EventDeclaration } from "./declaration.ts";
 
 /** The part of an {@link EventDeclaration} a payload check needs: its name and schema. */
 export type PayloadDeclaration = Pick<EventDeclaration, "name" | "schema">;

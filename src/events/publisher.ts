@@ -10,6 +10,7 @@
  * @module
  */
 
+import { errorMessage } from "../error_message.ts";
 import { TaskerError } from "../errors.ts";
 import type { StepEventContext } from "./context.ts";
 import type { DeliveryMode, DomainEvent, JsonObject } from "./types.ts";
@@ -270,7 +271,10 @@ export function applyPublisher(publisher: Publisher, ctx: StepEventContext): Pub
     try {
       return { ok: true as const, value: fn(ctx) };
     } catch (cause) {
-      return { ok: false as const, failure: fail(stage, `threw ${errorText(cause)}`, cause) };
+      return {
+        ok: false as const,
+        failure: fail(stage, `threw ${errorMessage(cause, { withName: true })}`, cause),
+      };
     }
   };
 
@@ -301,10 +305,6 @@ export function applyPublisher(publisher: Publisher, ctx: StepEventContext): Pub
   };
 }
 
-function errorText(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-}
-
 /**
  * Calls `beforePublish`. Returns false only when the hook returned `false`; a throw is passed to
  * `onPublishError` as a {@link PublisherError} and the event is published anyway (hooks observe,
@@ -332,7 +332,7 @@ export function runBeforePublish(publisher: Publisher, event: DomainEvent): bool
       publisher.name,
       event.event_name,
       "beforePublish",
-      `threw ${errorText(cause)}`,
+      `threw ${errorMessage(cause, { withName: true })}`,
       { cause },
     );
     runPublishError(publisher, event.event_name, error, event);
@@ -367,7 +367,7 @@ export function runAfterPublish(
       publisher.name,
       event.event_name,
       "afterPublish",
-      `threw ${errorText(cause)}`,
+      `threw ${errorMessage(cause, { withName: true })}`,
       { cause },
     );
     runPublishError(publisher, event.event_name, error, event);

@@ -1,6 +1,6 @@
 /**
  * The parts of a domain event that describe the step that fired it, typed exactly as tasker-core
- * (the original Rust system) reads them: `payload.task_sequence_step` is a `TaskSequenceStep`,
+ * (Tasker's Rust core) reads them: `payload.task_sequence_step` is a `TaskSequenceStep`,
  * `payload.execution_result` a `StepExecutionResult`. Keys are the Rust field names. A consumer
  * written against tasker-core's serde types reads the events this library writes, and the other
  * way round.

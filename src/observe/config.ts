@@ -10,12 +10,12 @@ import { DEFAULT_MAILBOX_CAPACITY } from "../actors/mailbox.ts";
 import { DEFAULT_INTENSITY, DEFAULT_PERIOD_MS } from "../actors/supervisor.ts";
 import type { OverflowPolicy, RestartType, SupervisionStrategy } from "../actors/types.ts";
 import type { SubscribeDefaults } from "../bus/types.ts";
-import type { Database, DatabaseKind } from "../durable/database.ts";
-import { describeDatabase } from "../durable/open.ts";
-import { redactUrl } from "../durable/pg_url.ts";
-import { resolveWriterOptions } from "../durable/writer_config.ts";
-import type { WriteStrategy } from "../durable/writer_sql.ts";
-import type { DurableWriterTuning } from "../durable/writer_types.ts";
+import type { Database, DatabaseKind } from "../durable/db/database.ts";
+import { describeDatabase } from "../durable/db/open.ts";
+import { redactUrl } from "../durable/db/pg_url.ts";
+import { resolveWriterOptions } from "../durable/writer/config.ts";
+import type { WriteStrategy } from "../durable/writer/types.ts";
+import type { DurableWriterTuning } from "../durable/writer/types.ts";
 import type { WorkerSettings } from "../worker/worker.ts";
 import { VERSION } from "./version.ts";
 

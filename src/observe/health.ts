@@ -15,8 +15,8 @@
  */
 
 import type { ActorState } from "../actors/types.ts";
-import type { DatabaseHealth } from "../durable/open.ts";
-import type { DurableWriterStats } from "../durable/writer_types.ts";
+import type { DatabaseHealth } from "../durable/db/open.ts";
+import type { DurableWriterStats } from "../durable/writer/types.ts";
 import type { WorkerState } from "../worker/worker.ts";
 import type { ActorMetrics, ActorTotals } from "./metrics.ts";
 import type { QueueDepth } from "./queues.ts";

@@ -20,6 +20,8 @@
  * @module
  */
 
+import { withinDeadline } from "../deadline.ts";
+
 /** Options of {@link listenFront}. */
 export interface HttpFrontOptions {
   /** Public address to bind. */
@@ -124,10 +126,7 @@ export function listenFront(options: HttpFrontOptions): HttpFront {
         await accepting;
         const open = [...connections];
         for (const connection of open) if (!connection.hasUpstream) connection.close();
-        let timer: ReturnType<typeof setTimeout> | undefined;
-        const grace = new Promise<void>((resolve) => timer = setTimeout(resolve, graceMs));
-        await Promise.race([Promise.all(open.map((c) => c.done)), grace]);
-        clearTimeout(timer);
+        await withinDeadline(Promise.all(open.map((c) => c.done)), graceMs);
         for (const connection of open) connection.close();
         await Promise.all(open.map((c) => c.done));
       })();

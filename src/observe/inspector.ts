@@ -25,10 +25,11 @@ import {
   StatsSampler,
 } from "./inspector_stats.ts";
 import { SSE_HEADERS, SseStream } from "./sse.ts";
+import type { Tasker } from "../worker/tasker.ts";
+import { taskerEngine } from "../worker/tasker_engine.ts";
 
 export type {
   InspectorRates,
-  InspectorSource,
   InspectorStats,
   RateSample,
   RecentStep,
@@ -85,6 +86,12 @@ let clientCounter = 0;
 const STREAM_PATH = "/events/stream";
 
 /**
+ * The inspector's fixed paths (the page and its stream; a task's page is `TASK_PAGE_PATH`): the
+ * server answers other methods on them with 405 even when the inspector is off.
+ */
+export const INSPECTOR_PATHS: ReadonlySet<string> = new Set(["/", STREAM_PATH]);
+
+/**
  * Builds the inspector's routes over a Tasker. Nothing runs until a client connects: the stats
  * timer runs only while at least one stream is open.
  *
@@ -104,10 +111,11 @@ const STREAM_PATH = "/events/stream";
  * ```
  */
 export function inspectorRoutes(
-  tasker: InspectorSource,
+  tasker: Tasker,
   options: InspectorOptions = {},
 ): InspectorRoutes {
-  return new Inspector(tasker, options);
+  const { worker, writer } = taskerEngine(tasker);
+  return new Inspector({ bus: tasker.bus, templates: tasker.templates, worker, writer }, options);
 }
 
 class Inspector implements InspectorRoutes {
@@ -139,7 +147,7 @@ class Inspector implements InspectorRoutes {
 
   handle(request: Request, url: URL): Response | undefined {
     const taskPage = TASK_PAGE_PATH.test(url.pathname);
-    if (url.pathname !== "/" && url.pathname !== STREAM_PATH && !taskPage) return undefined;
+    if (!INSPECTOR_PATHS.has(url.pathname) && !taskPage) return undefined;
     if (request.method !== "GET" && request.method !== "HEAD") {
       return json(405, { code: "E_METHOD", message: `${request.method} is not allowed here` }, {
         allow: "GET, HEAD",

@@ -8,14 +8,26 @@
 
 import type { ActorStats } from "../actors/types.ts";
 import type { BusStats } from "../bus/types.ts";
-import type { DurableWriterStats } from "../durable/writer_types.ts";
+import type { DurableWriterStats } from "../durable/writer/types.ts";
 import type { EventRouterStats } from "../worker/event_router.ts";
-import type { ClaimedStep, RecordedOutcome, StepState, TaskState } from "../worker/step_store.ts";
-import type { Tasker } from "../worker/tasker.ts";
-import type { WorkerStats } from "../worker/worker.ts";
+import type { RecordedOutcome } from "../worker/step_outcomes.ts";
+import type { ClaimedStep, StepState, TaskState } from "../worker/step_store.ts";
+import type { EventBus } from "../bus/event_bus.ts";
+import type { DurableWriter } from "../durable/writer/writer.ts";
+import type { TemplateRegistry } from "../template/registry.ts";
+import type { Worker, WorkerStats } from "../worker/worker.ts";
 
 /** The parts of a Tasker the inspector reads. */
-export type InspectorSource = Pick<Tasker, "bus" | "writer" | "worker" | "templates">;
+export interface InspectorSource {
+  /** Events to stream, and the bus's and actors' counters. */
+  readonly bus: EventBus;
+  /** The templates of the tasks it lists. */
+  readonly templates: TemplateRegistry;
+  /** Outcomes, and the worker's and router's counters. */
+  readonly worker: Pick<Worker, "onOutcome" | "stats" | "routerStats">;
+  /** The durable writer's counters. */
+  readonly writer: Pick<DurableWriter, "stats">;
+}
 
 /** One step of a {@link RecentTask}. */
 export interface RecentStep {
@@ -135,7 +147,7 @@ export function ratesBetween(
  * @example
  * ```ts ignore
  * const recent = new RecentTasks(tasker.templates, 50);
- * const stop = tasker.worker.onOutcome((claim, outcome) => recent.record(claim, outcome));
+ * const stop = worker.onOutcome((claim, outcome) => recent.record(claim, outcome));
  * recent.list(); // newest first
  * ```
  */
@@ -218,7 +230,7 @@ function setStep(task: RecentTask, name: string, state: StepState, attempts?: nu
  *
  * @example
  * ```ts ignore
- * const stats = new StatsSampler(tasker, recent);
+ * const stats = new StatsSampler({ bus, templates, worker, writer }, recent);
  * const snapshot = stats.take(); // rates over the last five seconds
  * ```
  */
@@ -232,7 +244,7 @@ export class StatsSampler {
   /**
    * Creates a sampler.
    *
-   * @param source the Tasker (or its bus, writer, worker and templates)
+   * @param source a Tasker's bus, writer, worker and templates
    * @param recent the recent-task list to include
    * @param windowMs rates are averaged over this much history, so bursty work reads steadily
    */

@@ -8,8 +8,8 @@
 
 import type { ActorState, ActorSystemStats, DropReason } from "../actors/types.ts";
 import type { BusStats } from "../bus/types.ts";
-import { LatencyHistogram } from "../durable/latency.ts";
-import type { DurableWriterStats } from "../durable/writer_types.ts";
+import { LatencyHistogram } from "../durable/writer/latency.ts";
+import type { DurableWriterStats } from "../durable/writer/types.ts";
 import type { EventRouterStats } from "../worker/event_router.ts";
 import type { WorkerStats } from "../worker/worker.ts";
 import type { QueueDepth } from "./queues.ts";

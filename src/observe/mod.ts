@@ -41,7 +41,7 @@ export type {
   StepTimeStats,
   TaskerMetrics,
 } from "./metrics.ts";
-export { type ReadinessReport, TaskerObserver } from "./observer.ts";
+export type { ReadinessReport } from "./observer.ts";
 export { escapeLabelValue, PROMETHEUS_CONTENT_TYPE, renderPrometheus } from "./prometheus.ts";
 export type { QueueDepth } from "./queues.ts";
 export {
@@ -57,7 +57,6 @@ export {
   type InspectorRates,
   type InspectorRoutes,
   inspectorRoutes,
-  type InspectorSource,
   type InspectorStats,
   type RateSample,
   type RecentStep,
@@ -67,7 +66,6 @@ export {
   eventTraceparent,
   formatTraceparent,
   instrument,
-  type InstrumentedTasker,
   OTEL_API_SPECIFIER,
   otelEnabled,
   OtelInstrumentation,

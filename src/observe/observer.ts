@@ -5,10 +5,14 @@
  * @module
  */
 
-import { databaseHealth } from "../durable/open.ts";
-import { redactUrl } from "../durable/pg_url.ts";
+import { databaseHealth } from "../durable/db/open.ts";
+import { redactUrl } from "../durable/db/pg_url.ts";
+import { errorMessage } from "../error_message.ts";
 import { domainEventsQueue, stepQueue } from "../names.ts";
-import type { Tasker } from "../worker/tasker.ts";
+import type { Database } from "../durable/db/database.ts";
+import type { DurableWriter } from "../durable/writer/writer.ts";
+import type { EventBus } from "../bus/event_bus.ts";
+import type { Worker } from "../worker/worker.ts";
 import { type HttpConfigView, type TaskerConfig, taskerConfig } from "./config.ts";
 import type { TaskerConfigSource } from "./config.ts";
 import {
@@ -34,20 +38,33 @@ export interface ReadinessReport {
   reason: string | null;
 }
 
+/** The parts of a Tasker that its observer reads. */
+export interface ObservedParts {
+  /** The task engine's database. */
+  readonly db: Database;
+  /** The in-process bus (its actor system's stats). */
+  readonly bus: EventBus;
+  /** The step worker. */
+  readonly worker: Worker;
+  /** The process's DurableWriter. */
+  readonly writer: DurableWriter;
+}
+
 /**
- * Health, metrics and configuration of one Tasker.
+ * Health, metrics and configuration of one Tasker (what `tasker.health()`, `metrics()`,
+ * `config()` and `ready()` answer).
  *
  * @example
  * ```ts ignore
- * await using tasker = await Tasker.open({ templates: "./templates" });
- * const health = await tasker.observer.health();
+ * const observer = new TaskerObserver({ db, bus, worker, writer }, { databaseGiven: true });
+ * const health = await observer.health();
  * console.log(health.status, health.components.database.latency_ms);
  * ```
  */
 export class TaskerObserver implements Disposable {
   /** When the Tasker opened. */
   readonly startedAt: Date = new Date();
-  readonly #tasker: Tasker;
+  readonly #tasker: ObservedParts;
   readonly #source: TaskerConfigSource;
   readonly #timer = new StepTimer();
   readonly #started = performance.now();
@@ -58,10 +75,10 @@ export class TaskerObserver implements Disposable {
   /**
    * Starts observing: subscribes to the worker's outcomes to time steps.
    *
-   * @param tasker the Tasker to observe
+   * @param tasker the parts of the Tasker to observe
    * @param source what it was opened with (for `config()`)
    */
-  constructor(tasker: Tasker, source: TaskerConfigSource) {
+  constructor(tasker: ObservedParts, source: TaskerConfigSource) {
     this.#tasker = tasker;
     this.#source = source;
     this.#unlisten = tasker.worker.onOutcome((_claim, _outcome, timing) => {
@@ -213,7 +230,7 @@ export class TaskerObserver implements Disposable {
     } catch (error) {
       return {
         depths: [],
-        error: redactUrl(error instanceof Error ? error.message : String(error)),
+        error: redactUrl(errorMessage(error)),
       };
     }
   }

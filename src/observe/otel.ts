@@ -18,15 +18,17 @@
  */
 
 import type * as Otel from "npm:@opentelemetry/api@1.10.0";
+import { errorMessage } from "../error_message.ts";
 import { readEnv } from "../env.ts";
 import type { DomainEvent } from "../events/types.ts";
-import { attachMetrics, type InstrumentedTasker } from "./otel_metrics.ts";
+import { attachMetrics } from "./otel_metrics.ts";
+import type { Tasker } from "../worker/tasker.ts";
+import { taskerEngine } from "../worker/tasker_engine.ts";
 import { eventAttributes, StepSpans, type StepTracer } from "./otel_spans.ts";
 import { eventTraceparent } from "./otel_traceparent.ts";
 import { VERSION } from "./version.ts";
 
-export type { InstrumentedTasker } from "./otel_metrics.ts";
-export type { StepTrace, StepTracer } from "../worker/step_tracer.ts";
+export type { StepTrace, StepTracer, TracedOutcome, TracedStep } from "../worker/step_tracer.ts";
 export {
   eventTraceparent,
   formatTraceparent,
@@ -92,7 +94,7 @@ interface Enabled {
  *
  * @example
  * ```ts ignore
- * import { OtelInstrumentation } from "@deno-tasker/tasker";
+ * import { OtelInstrumentation } from "@deno-tasker/tasker/observe";
  * await using otel = await OtelInstrumentation.create(); // off unless OTEL_DENO=true
  * await using tasker = await Tasker.open({ templates: "./templates", stepTracer: otel.stepTracer });
  * otel.attach(tasker);
@@ -137,7 +139,7 @@ export class OtelInstrumentation implements AsyncDisposable {
    *
    * @example
    * ```ts
-   * import { OtelInstrumentation } from "@deno-tasker/tasker";
+   * import { OtelInstrumentation } from "@deno-tasker/tasker/observe";
    * const otel = await OtelInstrumentation.create({ enabled: false });
    * console.log(otel.enabled, otel.stepTracer); // false undefined
    * ```
@@ -155,12 +157,13 @@ export class OtelInstrumentation implements AsyncDisposable {
    * Observes a Tasker: counters of recorded outcomes (step attempts, finished tasks, fired
    * events) and gauges of the writer, the worker and the actor mailboxes. A no-op when off.
    *
-   * @param tasker the Tasker (or its worker, writer and bus)
+   * @param tasker the Tasker
    * @returns a function that detaches again
    */
-  attach(tasker: InstrumentedTasker): () => void {
+  attach(tasker: Tasker): () => void {
     if (this.#on === undefined || this.#closed) return () => {};
-    const detach = attachMetrics(this.#on.meter, tasker);
+    const { worker, writer } = taskerEngine(tasker);
+    const detach = attachMetrics(this.#on.meter, { worker, writer, bus: tasker.bus });
     this.#detach.push(detach);
     return detach;
   }
@@ -195,7 +198,7 @@ export class OtelInstrumentation implements AsyncDisposable {
       span.recordException(error instanceof Error ? error : String(error));
       span.setStatus({
         code: api.SpanStatusCode.ERROR,
-        message: error instanceof Error ? error.message : String(error),
+        message: errorMessage(error),
       });
     };
     let result: T;
@@ -257,7 +260,7 @@ export class OtelInstrumentation implements AsyncDisposable {
  * ```
  */
 export async function instrument(
-  tasker: InstrumentedTasker,
+  tasker: Tasker,
   options: OtelOptions = {},
 ): Promise<OtelInstrumentation> {
   const otel = await OtelInstrumentation.create(options);

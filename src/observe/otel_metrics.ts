@@ -9,27 +9,36 @@
  */
 
 import type * as Otel from "npm:@opentelemetry/api@1.10.0";
-import type { Tasker } from "../worker/tasker.ts";
+import type { EventBus } from "../bus/event_bus.ts";
+import type { DurableWriter } from "../durable/writer/writer.ts";
+import type { Worker } from "../worker/worker.ts";
 
-/** What {@link attachMetrics} observes. */
-export type InstrumentedTasker = Pick<Tasker, "worker" | "writer" | "bus">;
+/** What {@link attachMetrics} observes: a Tasker's worker, writer and bus. */
+export interface InstrumentedParts {
+  /** Its outcomes and counters. */
+  readonly worker: Pick<Worker, "onOutcome" | "stats">;
+  /** Its counters. */
+  readonly writer: Pick<DurableWriter, "stats">;
+  /** Its counters and the actor system's. */
+  readonly bus: Pick<EventBus, "stats" | "system">;
+}
 
 /**
- * Records outcome counters from `tasker.worker.onOutcome` and registers the observable
+ * Records outcome counters from the worker's `onOutcome` and registers the observable
  * instruments on `meter`.
  *
  * @param meter where instruments are created
- * @param tasker the Tasker (or its worker, writer and bus)
+ * @param tasker a Tasker's worker, writer and bus
  * @returns a function that removes the listener and the observable callback
  *
  * @example
  * ```ts ignore
- * const detach = attachMetrics(meter, tasker);
+ * const detach = attachMetrics(meter, { ...taskerEngine(tasker), bus: tasker.bus });
  * // ... on shutdown:
  * detach();
  * ```
  */
-export function attachMetrics(meter: Otel.Meter, tasker: InstrumentedTasker): () => void {
+export function attachMetrics(meter: Otel.Meter, tasker: InstrumentedParts): () => void {
   const steps = meter.createCounter("tasker.step.attempts", {
     description: "Step attempts recorded, by namespace and resulting state",
   });

@@ -9,9 +9,9 @@
  */
 
 import type * as Otel from "npm:@opentelemetry/api@1.10.0";
+import { errorMessage } from "../error_message.ts";
 import type { DomainEvent } from "../events/types.ts";
-import type { ClaimedStep, RecordedOutcome } from "../worker/step_store.ts";
-import type { StepTrace, StepTracer } from "../worker/step_tracer.ts";
+import type { StepTrace, StepTracer, TracedOutcome, TracedStep } from "../worker/step_tracer.ts";
 
 export type { StepTrace, StepTracer } from "../worker/step_tracer.ts";
 import { formatTraceparent } from "./otel_traceparent.ts";
@@ -60,7 +60,7 @@ export class StepSpans implements StepTracer {
   }
 
   /** Opens the span of one attempt (and its task's span when this is the task's first here). */
-  startStep(claim: ClaimedStep): StepTrace {
+  startStep(claim: TracedStep): StepTrace {
     const api = this.#api;
     const started = performance.now();
     const parent = api.trace.setSpan(api.ROOT_CONTEXT, this.#taskSpan(claim));
@@ -118,7 +118,7 @@ export class StepSpans implements StepTracer {
     this.#openTasks.clear();
   }
 
-  #taskSpan(claim: ClaimedStep): Otel.Span {
+  #taskSpan(claim: TracedStep): Otel.Span {
     const { task } = claim;
     let span = this.#openTasks.get(task.task_uuid);
     if (span !== undefined) return span;
@@ -154,9 +154,9 @@ export class StepSpans implements StepTracer {
   }
 
   #endStep(
-    claim: ClaimedStep,
+    claim: TracedStep,
     span: Otel.Span,
-    outcome: RecordedOutcome | null,
+    outcome: TracedOutcome | null,
     error: unknown,
   ): void {
     const api = this.#api;
@@ -165,7 +165,7 @@ export class StepSpans implements StepTracer {
       if (error !== undefined) span.recordException(exceptionOf(error));
       span.setStatus({
         code: api.SpanStatusCode.ERROR,
-        message: error === undefined ? "no outcome recorded (claim lost)" : messageOf(error),
+        message: error === undefined ? "no outcome recorded (claim lost)" : errorMessage(error),
       });
       span.end();
       return;
@@ -216,8 +216,4 @@ export function eventAttributes(event: DomainEvent): Otel.Attributes {
 
 function exceptionOf(error: unknown): Otel.Exception {
   return error instanceof Error ? error : String(error);
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

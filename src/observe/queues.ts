@@ -7,8 +7,9 @@
  * @module
  */
 
-import type { Queryable } from "../durable/database.ts";
-import { queueTable } from "../durable/writer_sql.ts";
+import type { Queryable } from "../durable/db/database.ts";
+import { Pgmq } from "../durable/pgmq/pgmq.ts";
+import { withinDeadline } from "../deadline.ts";
 import { TaskerError } from "../errors.ts";
 
 /** One queue's depth. */
@@ -70,16 +71,9 @@ export async function withDeadline<T>(
   timeoutMs: number,
   what: string,
 ): Promise<T> {
-  promise.catch(() => {});
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new ProbeTimeoutError(what, timeoutMs)), timeoutMs);
-  });
-  try {
-    return await Promise.race([promise, deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
+  const outcome = await withinDeadline(promise, timeoutMs);
+  if (!outcome.finished) throw new ProbeTimeoutError(what, timeoutMs);
+  return outcome.value;
 }
 
 /**
@@ -101,33 +95,19 @@ export async function queueDepths(
   refs: readonly QueueRef[],
 ): Promise<QueueDepth[]> {
   if (refs.length === 0) return [];
-  const existing = new Set(
-    (await db.query<{ queue_name: string }>(
-      "SELECT queue_name FROM pgmq.list_queues() WHERE queue_name = ANY($1::text[])",
-      [refs.map((r) => r.queue)],
-    )).map((row) => row.queue_name),
-  );
+  const pgmq = new Pgmq(db);
+  const existing = await pgmq.existingQueues(refs.map((r) => r.queue));
   const depths: QueueDepth[] = [];
   for (const ref of refs) {
     if (!existing.has(ref.queue)) continue;
-    // queueTable validates the name, so the interpolated identifier is safe.
-    const rows = await db.query<
-      { length: number; visible: number; age: number | null; oldest: number | null }
-    >(
-      `SELECT count(*)::int AS length,
-              (count(*) FILTER (WHERE vt <= now()))::int AS visible,
-              EXTRACT(epoch FROM now() - min(vt) FILTER (WHERE vt <= now()))::float8 AS age,
-              EXTRACT(epoch FROM now() - min(enqueued_at))::float8 AS oldest
-         FROM ${queueTable(ref.queue)}`,
-    );
-    const row = rows[0];
+    const depth = await pgmq.depth(ref.queue);
     depths.push({
       queue: ref.queue,
       kind: ref.kind,
-      length: row?.length ?? 0,
-      visible: row?.visible ?? 0,
-      oldest_visible_age_seconds: seconds(row?.age),
-      oldest_message_age_seconds: seconds(row?.oldest),
+      length: depth.length,
+      visible: depth.visible,
+      oldest_visible_age_seconds: seconds(depth.oldest_visible_age_sec),
+      oldest_message_age_seconds: seconds(depth.oldest_msg_age_sec),
     });
   }
   return depths;

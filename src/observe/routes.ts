@@ -7,6 +7,7 @@
 
 import type { RetryPolicy, TaskTemplate } from "../template/types.ts";
 import type { Tasker } from "../worker/tasker.ts";
+import { taskerEngine } from "../worker/tasker_engine.ts";
 import type { HealthOptions, HealthReport } from "./health.ts";
 import { PROMETHEUS_CONTENT_TYPE, renderPrometheus } from "./prometheus.ts";
 
@@ -161,6 +162,90 @@ function healthSummary(report: HealthReport) {
   };
 }
 
+/** Answers one GET route of the observability API. */
+type RouteAnswer = (tasker: Tasker, health: HealthOptions) => Promise<Response> | Response;
+
+/**
+ * The observability API's fixed GET routes, path → answer: the one list of them (the server's
+ * 405-or-404 decision reads it too, through {@link isObservabilityPath}).
+ */
+const ROUTES: ReadonlyMap<string, RouteAnswer> = new Map<string, RouteAnswer>([
+  ["/health", async (tasker, health) => {
+    const report = await tasker.health(health);
+    return jsonResponse(report.status === "unhealthy" ? 503 : 200, healthSummary(report));
+  }],
+  ["/health/detailed", async (tasker, health) => {
+    const report = await tasker.health(health);
+    return jsonResponse(report.status === "unhealthy" ? 503 : 200, report);
+  }],
+  ["/health/live", (tasker) =>
+    jsonResponse(200, {
+      status: "alive",
+      uptime_seconds: taskerEngine(tasker).observer.uptimeSeconds(),
+    })],
+  ["/health/ready", async (tasker, health) => {
+    const readiness = await tasker.ready(health);
+    return jsonResponse(readiness.ready ? 200 : 503, readiness);
+  }],
+  ["/metrics", async (tasker) =>
+    new Response(renderPrometheus(await tasker.metrics()), {
+      headers: { "content-type": PROMETHEUS_CONTENT_TYPE, "cache-control": "no-store" },
+    })],
+  ["/metrics/worker", async (tasker) => {
+    const metrics = await tasker.metrics();
+    return jsonResponse(200, {
+      worker_id: metrics.worker_id,
+      state: taskerEngine(tasker).worker.state,
+      uptime_seconds: metrics.uptime_seconds,
+      steps: metrics.steps,
+      step_time: metrics.step_time,
+      queues: metrics.queues,
+      queues_error: metrics.queues_error,
+    });
+  }],
+  ["/metrics/events", (tasker) =>
+    jsonResponse(200, {
+      router: taskerEngine(tasker).worker.routerStats(),
+      bus: tasker.bus.stats(),
+      writer: taskerEngine(tasker).writer.stats(),
+      subscribers: tasker.bus.subscribers(),
+    })],
+  ["/config", (tasker) => jsonResponse(200, tasker.config())],
+  ["/v1/templates", (tasker) =>
+    jsonResponse(200, {
+      templates: tasker.templates.list().map((t): TemplateSummary => ({
+        namespace: t.namespace_name,
+        name: t.name,
+        version: t.version,
+        description: t.description ?? null,
+        steps: t.steps.map((s) => s.name),
+        events: [...new Set(t.steps.flatMap((s) => s.publishes_events.map((e) => e.name)))],
+        href: templateHref(t),
+      })),
+    })],
+]);
+
+/** The one parameterised route: `/v1/templates/{namespace}/{name}/{version}`. */
+const TEMPLATE_ROUTE = /^\/v1\/templates\/([^/]+)\/([^/]+)\/([^/]+)$/;
+
+/**
+ * Whether `path` (trailing slashes removed) is a route of the observability API, whatever the
+ * method: the server answers other methods on it with 405 rather than 404.
+ *
+ * @param path the request path without trailing slashes
+ * @returns true for a fixed route or a template's path
+ *
+ * @example
+ * ```ts
+ * import { isObservabilityPath } from "./routes.ts";
+ * console.log(isObservabilityPath("/metrics")); // true
+ * console.log(isObservabilityPath("/nope")); // false
+ * ```
+ */
+export function isObservabilityPath(path: string): boolean {
+  return ROUTES.has(path) || TEMPLATE_ROUTE.test(path);
+}
+
 /**
  * Answers one GET of the observability API, or returns undefined when the path is not one of
  * its routes.
@@ -180,63 +265,9 @@ export async function observabilityRoute(
   health: HealthOptions,
 ): Promise<Response | undefined> {
   const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, "") : url.pathname;
-  switch (path) {
-    case "/health": {
-      const report = await tasker.health(health);
-      return jsonResponse(report.status === "unhealthy" ? 503 : 200, healthSummary(report));
-    }
-    case "/health/detailed": {
-      const report = await tasker.health(health);
-      return jsonResponse(report.status === "unhealthy" ? 503 : 200, report);
-    }
-    case "/health/live":
-      return jsonResponse(200, {
-        status: "alive",
-        uptime_seconds: tasker.observer.uptimeSeconds(),
-      });
-    case "/health/ready": {
-      const readiness = await tasker.observer.ready(health);
-      return jsonResponse(readiness.ready ? 200 : 503, readiness);
-    }
-    case "/metrics":
-      return new Response(renderPrometheus(await tasker.metrics()), {
-        headers: { "content-type": PROMETHEUS_CONTENT_TYPE, "cache-control": "no-store" },
-      });
-    case "/metrics/worker": {
-      const metrics = await tasker.metrics();
-      return jsonResponse(200, {
-        worker_id: metrics.worker_id,
-        state: tasker.worker.state,
-        uptime_seconds: metrics.uptime_seconds,
-        steps: metrics.steps,
-        step_time: metrics.step_time,
-        queues: metrics.queues,
-        queues_error: metrics.queues_error,
-      });
-    }
-    case "/metrics/events":
-      return jsonResponse(200, {
-        router: tasker.worker.routerStats(),
-        bus: tasker.bus.stats(),
-        writer: tasker.writer.stats(),
-        subscribers: tasker.bus.subscribers(),
-      });
-    case "/config":
-      return jsonResponse(200, tasker.config());
-    case "/v1/templates":
-      return jsonResponse(200, {
-        templates: tasker.templates.list().map((t): TemplateSummary => ({
-          namespace: t.namespace_name,
-          name: t.name,
-          version: t.version,
-          description: t.description ?? null,
-          steps: t.steps.map((s) => s.name),
-          events: [...new Set(t.steps.flatMap((s) => s.publishes_events.map((e) => e.name)))],
-          href: templateHref(t),
-        })),
-      });
-  }
-  const match = /^\/v1\/templates\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(path);
+  const answer = ROUTES.get(path);
+  if (answer !== undefined) return await answer(tasker, health);
+  const match = TEMPLATE_ROUTE.exec(path);
   if (match) {
     const [namespace, name, version] = match.slice(1).map(decodeSegment);
     const template = namespace && name && version

@@ -15,12 +15,14 @@
  * @module
  */
 
+import { errorMessage } from "../error_message.ts";
 import { TaskerError } from "../errors.ts";
 import type { Tasker } from "../worker/tasker.ts";
+import { taskerEngine } from "../worker/tasker_engine.ts";
 import type { HealthOptions } from "./health.ts";
-import { type InspectorRoutes, inspectorRoutes } from "./inspector.ts";
+import { INSPECTOR_PATHS, type InspectorRoutes, inspectorRoutes } from "./inspector.ts";
 import { type HttpFront, listenFront } from "./http_front.ts";
-import { jsonResponse, observabilityRoute } from "./routes.ts";
+import { isObservabilityPath, jsonResponse, observabilityRoute } from "./routes.ts";
 import { taskApiRoute } from "./api_tasks.ts";
 import { TASK_PAGE_PATH } from "./inspector_task_page.ts";
 
@@ -142,7 +144,7 @@ export function serveObservability(
       port: 0,
       onListen: () => {},
       onError: (error) => {
-        console.error(`deno-tasker: observability request failed: ${text(error)}`);
+        console.error(`deno-tasker: observability request failed: ${errorMessage(error)}`);
         return jsonResponse(500, { error: "internal_error" });
       },
     }, handler);
@@ -158,13 +160,13 @@ export function serveObservability(
     void inspector?.close();
     void server?.shutdown();
     throw new ObservabilityServerError(
-      `could not serve observability on ${hostname}:${port}: ${text(error)}`,
+      `could not serve observability on ${hostname}:${port}: ${errorMessage(error)}`,
       { cause: error },
     );
   }
   const addr = front.addr;
   options.onListen?.(addr);
-  const detach = tasker.observer.attachHttp({
+  const detach = taskerEngine(tasker).observer.attachHttp({
     hostname: addr.hostname,
     port: addr.port,
     token_set: token !== undefined,
@@ -195,21 +197,6 @@ export function serveObservability(
   };
 }
 
-/** The routes that exist; a non-GET request to one of them is a 405, elsewhere a 404. */
-const KNOWN_PATHS = new Set([
-  "/",
-  "/events/stream",
-  "/health",
-  "/health/live",
-  "/health/ready",
-  "/health/detailed",
-  "/metrics",
-  "/metrics/worker",
-  "/metrics/events",
-  "/config",
-  "/v1/templates",
-]);
-
 /** The routes anyone may read: liveness and readiness probes, and the data-free inspector page. */
 const OPEN_PATHS = new Set(["/", "/health", "/health/live", "/health/ready"]);
 
@@ -226,9 +213,10 @@ function normalPath(pathname: string): string {
   return pathname.length > 1 ? pathname.replace(/\/+$/, "") || "/" : pathname;
 }
 
+/** Whether a route exists at `pathname`: a non-GET request to one is a 405, elsewhere a 404. */
 function knownPath(pathname: string): boolean {
   const path = normalPath(pathname);
-  return KNOWN_PATHS.has(path) || /^\/v1\/templates\/[^/]+\/[^/]+\/[^/]+$/.test(path);
+  return INSPECTOR_PATHS.has(path) || isObservabilityPath(path);
 }
 
 function positive(value: number | undefined, fallback: number): number {
@@ -262,8 +250,4 @@ async function digest(text: string): Promise<Uint8Array> {
   return new Uint8Array(
     await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)),
   );
-}
-
-function text(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { failure, type StepContext, type StepFailure } from "../worker/types.ts";
+import { failure, type StepContext, type StepFailure } from "../worker/step_handler.ts";
 
 /** tasker-core's TypeScript step-context accessors, reading a `StepContext`. */
 export interface TaskerStepContext {

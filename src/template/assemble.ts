@@ -9,13 +9,8 @@
 import { applyOverrides, currentEnvironment } from "./environments.ts";
 import type { TemplateIssue } from "./errors.ts";
 import type { ParsedRetry, ParsedStep, ParsedTemplate } from "./schema.ts";
-import type {
-  EventDeclaration,
-  RetryPolicy,
-  StepOverride,
-  StepTemplate,
-  TaskTemplate,
-} from "./types.ts";
+import type { EventDeclaration } from "../events/declaration.ts";
+import type { RetryPolicy, StepOverride, StepTemplate, TaskTemplate } from "./types.ts";
 
 /** The retry policy when a step has no `retry:` block, and the defaults of a partial one. */
 export const DEFAULT_RETRY: Readonly<RetryPolicy> = {

@@ -9,6 +9,7 @@
  */
 
 import type { z } from "../deps.ts";
+import { editDistance } from "../edit_distance.ts";
 import {
   batchConfigSchema,
   catalogueEventSchema,
@@ -72,26 +73,6 @@ const template: Shape = {
   },
 };
 
-/** Edit distance counting a swap of neighbours as one edit (optimal string alignment). */
-function distance(a: string, b: string): number {
-  const rows = Array.from(
-    { length: a.length + 1 },
-    (_, i) => Array.from({ length: b.length + 1 }, (_, j) => i === 0 ? j : j === 0 ? i : 0),
-  );
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      const row = rows[i]!;
-      const above = rows[i - 1]!;
-      row[j] = Math.min(above[j]! + 1, row[j - 1]! + 1, above[j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
-        row[j] = Math.min(row[j]!, rows[i - 2]![j - 2]! + 1);
-      }
-    }
-  }
-  return rows[a.length]![b.length]!;
-}
-
 /**
  * The closest candidate within a third of the word's length (at least one edit), if any.
  *
@@ -107,7 +88,7 @@ export function closest(word: string, candidates: readonly string[]): string | u
   for (const candidate of candidates) {
     // Lengths that differ by more than the limit cannot be within it: skip the table.
     if (Math.abs(candidate.length - word.length) >= bestDistance) continue;
-    const d = distance(word.toLowerCase(), candidate.toLowerCase());
+    const d = editDistance(word.toLowerCase(), candidate.toLowerCase());
     if (d < bestDistance) [best, bestDistance] = [candidate, d];
   }
   return best;

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { errorMessage } from "../error_message.ts";
 import { type TemplateIssue, TemplateLoadError, TemplateValidationError } from "./errors.ts";
 import type { TaskTemplate } from "./types.ts";
 import { validateTemplate } from "./validate.ts";
@@ -79,7 +80,7 @@ function loadError(path: string, what: string, error: unknown): TemplateLoadErro
       { cause: error },
     );
   }
-  const reason = error instanceof Error ? error.message : String(error);
+  const reason = errorMessage(error);
   return new TemplateLoadError(path, `cannot read ${what} ${path}: ${reason}`, { cause: error });
 }
 

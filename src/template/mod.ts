@@ -20,11 +20,11 @@
  * @module
  */
 
+export type { EventDeclaration } from "../events/declaration.ts";
 export type {
   BackoffKind,
   BatchConfig,
   BatchFailureStrategy,
-  EventDeclaration,
   HandlerSpec,
   LifecycleConfig,
   RetryPolicy,

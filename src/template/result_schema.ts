@@ -7,7 +7,7 @@
  * @module
  */
 
-import { failure, type StepResult } from "../worker/types.ts";
+import { failure, type StepResult } from "../worker/step_handler.ts";
 import type { StepTemplate } from "./types.ts";
 
 /** The `error_type` of a result that fails its step's `result_schema`. */

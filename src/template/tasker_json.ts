@@ -9,13 +9,8 @@
  */
 
 import type { JsonObject } from "../events/types.ts";
-import type {
-  EventDeclaration,
-  RetryPolicy,
-  StepOverride,
-  StepTemplate,
-  TaskTemplate,
-} from "./types.ts";
+import type { EventDeclaration } from "../events/declaration.ts";
+import type { RetryPolicy, StepOverride, StepTemplate, TaskTemplate } from "./types.ts";
 
 const orNull = <T>(value: T | undefined): T | null => value === undefined ? null : value;
 

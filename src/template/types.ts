@@ -8,7 +8,7 @@
  */
 
 import type { CompiledSchema } from "../json_schema.ts";
-import type { DeliveryMode, PublicationCondition } from "../events/types.ts";
+import type { EventDeclaration } from "../events/declaration.ts";
 import type { TemplateIssue } from "./errors.ts";
 
 /** How the delay between attempts grows. */
@@ -40,22 +40,6 @@ export interface RetryPolicy {
   backoff_base_ms: number;
   /** Cap on the delay, 0..3 600 000 ms. Default 30000 ms (also when the template says null). */
   max_backoff_ms: number;
-}
-
-/** One `publishes_events` entry of a step. */
-export interface EventDeclaration {
-  /** Dotted event name, e.g. `payment.processed`. */
-  name: string;
-  /** Free text (tasker-core requires it; deno-tasker does not). */
-  description?: string;
-  /** When it fires. Default `success`. */
-  condition: PublicationCondition;
-  /** Where it goes. Default `durable`. */
-  delivery_mode: DeliveryMode;
-  /** Name of a registered custom publisher; the default publisher when absent. */
-  publisher?: string;
-  /** The business payload's JSON Schema, compiled at load; absent when none or `null`. */
-  schema?: CompiledSchema;
 }
 
 /** The handler a step runs: a registered callable and its YAML configuration. */

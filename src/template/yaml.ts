@@ -6,6 +6,7 @@
  */
 
 import process from "node:process";
+import { errorMessage } from "../error_message.ts";
 import { parseYamlDocument, YamlLineCounter } from "../deps.ts";
 import { type TemplateIssue, templateIssue } from "./errors.ts";
 
@@ -266,9 +267,7 @@ export function parseTemplateYaml(text: string, file?: string): ParsedTemplateYa
       js = doc.toJS({ maxAliasCount: 100 });
     } catch (error) {
       // e.g. an alias bomb: "Excessive alias count indicates a resource exhaustion attack".
-      const reason = error instanceof RangeError
-        ? tooDeep
-        : `YAML error: ${error instanceof Error ? error.message : String(error)}`;
+      const reason = error instanceof RangeError ? tooDeep : `YAML error: ${errorMessage(error)}`;
       report([], reason);
       return undefined;
     }

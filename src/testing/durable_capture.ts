@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { Queryable } from "../durable/database.ts";
+import type { Queryable } from "../durable/db/database.ts";
 import type { DomainEvent } from "../events/types.ts";
 import { assertNamespace, domainEventsQueue } from "../names.ts";
 import { matchPattern } from "../bus/pattern.ts";

@@ -15,7 +15,7 @@ import type { EventPipeline } from "./event_pipeline.ts";
 import { findStep, type StepExecution } from "./step_execution.ts";
 import type { StepOutcomeRecord } from "./step_outcomes.ts";
 import type { ClaimedStep } from "./step_store.ts";
-import { failure, type StepResult } from "./types.ts";
+import { failure, type StepResult } from "./step_handler.ts";
 
 /** An attempt ready to record; template parts are absent for a step settled without one. */
 export type Attempt = Omit<StepExecution, "stepTemplate" | "graph"> & Partial<StepExecution>;

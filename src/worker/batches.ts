@@ -8,7 +8,7 @@
  */
 
 import type { BatchFailureStrategy, StepTemplate, TaskTemplate } from "../template/types.ts";
-import { failure, type StepFailure, type StepSuccess } from "./types.ts";
+import { failure, type StepFailure, type StepSuccess } from "./step_handler.ts";
 
 /** One batch: its id (the worker is named `{template}_{batch_id}`) and its cursor range. */
 export interface CursorConfig {

@@ -8,9 +8,9 @@
  * @module
  */
 
-import type { Queryable } from "../durable/database.ts";
+import type { Queryable } from "../durable/db/database.ts";
 import type { HeldClaim } from "./claim_leases.ts";
-import type { StepResult, StepSuccess } from "./types.ts";
+import type { StepResult, StepSuccess } from "./step_handler.ts";
 
 /** One saved yield in a checkpoint's history. */
 export interface CheckpointHistoryEntry {

@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { Queryable } from "../durable/database.ts";
+import type { Queryable } from "../durable/db/database.ts";
 import type { QueuedStep } from "./step_store.ts";
 
 /** A claim this worker holds: its step and the message that delivered it. */

@@ -8,14 +8,14 @@
  * @module
  */
 
-import type { Database, Queryable } from "../durable/database.ts";
-import { DatabaseClosedError, DatabaseUnavailableError } from "../durable/errors.ts";
-import { backoffDelay } from "../durable/latency.ts";
-import { describeError, sqlState } from "../durable/writer_errors.ts";
-import { type RecordedOutcome, recordOutcomes, type StepOutcomeRecord } from "./step_store.ts";
-import { failure } from "./types.ts";
+import type { Database, Queryable } from "../durable/db/database.ts";
+import { DatabaseClosedError, DatabaseUnavailableError } from "../durable/db/errors.ts";
+import { backoffDelay } from "../backoff.ts";
+import { describeError, sqlState } from "../durable/writer/errors.ts";
+import { type RecordedOutcome, recordOutcomes, type StepOutcomeRecord } from "./step_outcomes.ts";
+import { failure } from "./step_handler.ts";
 import { domainEventsQueue } from "../names.ts";
-import type { TransactionalEvents } from "../durable/writer_within.ts";
+import type { TransactionalEvents } from "../durable/writer/within.ts";
 
 interface Waiting {
   record: StepOutcomeRecord;

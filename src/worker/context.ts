@@ -7,6 +7,8 @@
  * @module
  */
 
+import { withinDeadline } from "../deadline.ts";
+import { errorMessage } from "../error_message.ts";
 import type { JsonObject } from "../events/types.ts";
 import { asBatchInputs } from "./batches.ts";
 import type { CheckpointRecord } from "./checkpoints.ts";
@@ -17,7 +19,7 @@ import {
   type StepInfo,
   type StepResult,
   type StepTaskInfo,
-} from "./types.ts";
+} from "./step_handler.ts";
 
 /**
  * Where `ctx.publishDomainEvent` sends ad-hoc events: the event's name, its business payload and
@@ -45,10 +47,6 @@ export interface StepContextInput {
   checkpoint?: CheckpointRecord | null;
   /** Completed batch workers among the ancestors: template step → worker names. Default `{}`. */
   batchWorkers?: Record<string, string[]>;
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
 /** Steps one level into `value`: own keys of objects, indexes of arrays; else undefined. */
@@ -138,7 +136,7 @@ export function buildStepContext(input: StepContextInput): StepContext {
       } catch (error) {
         console.error(
           `deno-tasker: publishing ${name} from step ${step.name} of task ${task.task_uuid} ` +
-            `failed (the step is not affected): ${errorText(error)}`,
+            `failed (the step is not affected): ${errorMessage(error, { withName: true })}`,
         );
       }
     },
@@ -285,7 +283,6 @@ export async function runHandler(
     signal: { value: controller.signal, enumerable: true },
   });
 
-  let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     const run = Promise.resolve().then(() =>
       typeof handler === "function" ? handler(child) : handler.call(child)
@@ -297,16 +294,12 @@ export async function runHandler(
     if (timeoutMs === undefined || !(timeoutMs > 0) || !Number.isFinite(timeoutMs)) {
       return await run;
     }
-    const overrun = new Promise<StepResult>((resolve) => {
-      timer = setTimeout(() => {
-        const message = `step ${ctx.step.name} timed out after ${timeoutMs} ms`;
-        controller.abort(new DOMException(message, "TimeoutError"));
-        resolve(failure(message, { errorType: "timeout", retryable: true }));
-      }, timeoutMs);
-    });
-    return await Promise.race([run, overrun]);
+    const outcome = await withinDeadline(run, timeoutMs);
+    if (outcome.finished) return outcome.value;
+    const message = `step ${ctx.step.name} timed out after ${timeoutMs} ms`;
+    controller.abort(new DOMException(message, "TimeoutError"));
+    return failure(message, { errorType: "timeout", retryable: true });
   } finally {
-    clearTimeout(timer);
     outer.removeEventListener("abort", forward);
   }
 }

@@ -9,7 +9,7 @@
 
 import type { StepTemplate, TaskTemplate } from "../template/types.ts";
 import { allowedBranches } from "./step_set.ts";
-import { failure, type StepFailure, type StepSuccess } from "./types.ts";
+import { failure, type StepFailure, type StepSuccess } from "./step_handler.ts";
 
 /** Tasker's decision outcome: the branch steps to create, or none. */
 export type DecisionPointOutcome =

@@ -14,14 +14,14 @@
  * @module
  */
 
-import type { Queryable } from "../durable/database.ts";
+import type { Queryable } from "../durable/db/database.ts";
 import type { BatchFailureStrategy, StepTemplate, TaskTemplate } from "../template/types.ts";
 import { uuidv7 } from "../events/uuid.ts";
 import { type BatchPlan, batchWorkerName, readBatchOutcome } from "./batches.ts";
 import { readDecisionOutcome } from "./decisions.ts";
 import { batchCreates, decisionCreates } from "./step_set.ts";
 import type { ClaimedStep, StepState } from "./step_store.ts";
-import type { StepResult } from "./types.ts";
+import type { StepResult } from "./step_handler.ts";
 
 /** What a recorded outcome creates. */
 export type Expansion =

@@ -31,7 +31,8 @@ import { applyPublisher, runBeforePublish, runPublishError } from "../events/pub
 import type { PublisherRegistry } from "../events/publisher_registry.ts";
 import type { DomainEvent, JsonObject } from "../events/types.ts";
 import { SchemaValidationError } from "../json_schema.ts";
-import type { EventDeclaration, StepTemplate } from "../template/types.ts";
+import type { EventDeclaration } from "../events/declaration.ts";
+import type { StepTemplate } from "../template/types.ts";
 import type { EventRouterStats, PreparedEvent } from "./event_router.ts";
 
 /** The persisted outcome of one step attempt: what the pipeline judges conditions on. */

@@ -7,6 +7,7 @@
  * @module
  */
 
+import { errorMessage } from "../error_message.ts";
 import type { DeliveryMode, DomainEvent } from "../events/types.ts";
 import type { Publisher } from "../events/publisher.ts";
 import { runAfterPublish, runPublishError } from "../events/publisher.ts";
@@ -196,7 +197,7 @@ export class EventRouter {
   // Logged once per event name and reason: a full buffer at thousands of events per second must
   // not flood the log; the counters carry the totals.
   #report(publisher: Publisher, event: DomainEvent, error: unknown): void {
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = errorMessage(error);
     const key = `${event.event_name}\u0000${reason}`;
     if (!this.#logged.has(key) && this.#logged.size < 1000) {
       this.#logged.add(key);

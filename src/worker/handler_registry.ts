@@ -12,10 +12,11 @@
  */
 
 import { TaskerError } from "../errors.ts";
+import { editDistance } from "../edit_distance.ts";
 import type { JsonObject } from "../events/types.ts";
 import type { TaskTemplate } from "../template/types.ts";
 import type { DomainEventSink } from "./context.ts";
-import type { StepContext, StepHandler, StepHandlerFunction } from "./types.ts";
+import type { StepContext, StepHandler, StepHandlerFunction } from "./step_handler.ts";
 
 /** Thrown when a callable is registered twice. */
 export class DuplicateHandlerError extends TaskerError {
@@ -119,22 +120,6 @@ export class MissingHandlersError extends TaskerError {
   }
 }
 
-/** Levenshtein distance, case-insensitive, one row at a time. */
-function editDistance(left: string, right: string): number {
-  const a = left.toLowerCase();
-  const b = right.toLowerCase();
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      row.push(Math.min(previous[j]! + 1, row[j - 1]! + 1, previous[j - 1]! + cost));
-    }
-    previous = row;
-  }
-  return previous[b.length]!;
-}
-
 const lastSegment = (callable: string): string => callable.slice(callable.lastIndexOf(".") + 1);
 
 /**
@@ -147,7 +132,10 @@ function closeMatches(callable: string, candidates: Iterable<string>): string[] 
   const step = lastSegment(callable).toLowerCase();
   const scored: [string, number][] = [];
   for (const candidate of candidates) {
-    const d = editDistance(callable, candidate);
+    // Plain Levenshtein, case-insensitive: a swap of neighbours counts as two edits here.
+    const d = editDistance(callable.toLowerCase(), candidate.toLowerCase(), {
+      transpositions: false,
+    });
     if (d <= limit || lastSegment(candidate).toLowerCase() === step) scored.push([candidate, d]);
   }
   scored.sort((x, y) => x[1] - y[1] || (x[0] < y[0] ? -1 : 1));

@@ -8,7 +8,8 @@
  * @module
  */
 
-import type { Queryable } from "../durable/database.ts";
+import { errorMessage as text } from "../error_message.ts";
+import type { Queryable } from "../durable/db/database.ts";
 import { type HeldClaim, releaseClaims, renewClaims } from "./claim_leases.ts";
 import type { ClaimedStep } from "./step_store.ts";
 import { ClaimLostError } from "./worker_errors.ts";
@@ -171,8 +172,4 @@ export class HeldClaims {
       );
     }
   }
-}
-
-function text(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -9,7 +9,8 @@
  * @module
  */
 
-import { failure, type StepFailure } from "./types.ts";
+import { errorMessage } from "../error_message.ts";
+import { failure, type StepFailure } from "./step_handler.ts";
 
 /** Statuses whose failures may be retried. */
 export const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([408, 429, 500, 502, 503, 504]);
@@ -142,7 +143,7 @@ export function connectionFailure(
   metadata: Record<string, unknown> = {},
 ): StepFailure {
   const name = error instanceof Error ? error.name : "";
-  const message = error instanceof Error ? error.message : String(error);
+  const message = errorMessage(error);
   const timedOut = name === "TimeoutError" || name === "AbortError";
   return failure(timedOut ? `request timed out: ${message}` : `connection failed: ${message}`, {
     errorType: timedOut ? "timeout" : "connection_error",

@@ -19,7 +19,7 @@ export {
   type StepSuccess,
   type StepTaskInfo,
   success,
-} from "./types.ts";
+} from "./step_handler.ts";
 export {
   DuplicateHandlerError,
   HandlerRegistry,
@@ -44,7 +44,7 @@ export {
   templateKey,
 } from "./submit.ts";
 export { TaskRequestError } from "./task_request_wire.ts";
-export { taskWireColumnsMigration } from "./schema_wire.ts";
+export { taskWireColumnsMigration } from "./engine_migrations.ts";
 export {
   type FiredEvent,
   isFinished,
@@ -60,12 +60,11 @@ export type {
   ClaimBatch,
   ClaimedStep,
   QueuedStep,
-  RecordedOutcome,
   StepMessage,
-  StepOutcomeRecord,
   StepState,
   TaskState,
 } from "./step_store.ts";
+export type { RecordedOutcome, StepOutcomeRecord } from "./step_outcomes.ts";
 export {
   type DurableSink,
   emptyRouterStats,
@@ -87,13 +86,14 @@ export {
   type WorkerState,
   type WorkerStats,
 } from "./worker.ts";
+export type { WorkerTuning } from "./worker_options.ts";
 export {
   Tasker,
   type TaskerDatabaseOptions,
   taskerMigrations,
   type TaskerOptions,
 } from "./tasker.ts";
-export { taskEngineMigration } from "./schema.ts";
+export { taskEngineMigration } from "./engine_migrations.ts";
 export {
   type EventDetail,
   type Pagination,
@@ -112,7 +112,7 @@ export {
 } from "./schedules.ts";
 export { CronSyntaxError } from "./schedules_cron.ts";
 export { type PurgeOptions, type PurgeReport } from "./retention.ts";
-export type { StepTrace, StepTracer } from "./step_tracer.ts";
+export type { StepTrace, StepTracer, TracedOutcome, TracedStep } from "./step_tracer.ts";
 export {
   cancelTask,
   completeStep,
@@ -174,7 +174,7 @@ export {
   retryAfterMs,
 } from "./http_failure.ts";
 export { type PriorityBand, priorityBand, stepQueueFor } from "./priority_queues.ts";
-export { operationsMigration } from "./schema_operations.ts";
+export { operationsMigration } from "./engine_migrations.ts";
 export { requestedRetryDelayMs } from "./backoff.ts";
 export {
   type DecisionPointOutcome,
@@ -197,4 +197,4 @@ export {
   checkpointYield,
 } from "./checkpoints.ts";
 export { initialStepSet } from "./step_set.ts";
-export { dynamicStepsMigration } from "./schema_dynamic.ts";
+export { dynamicStepsMigration } from "./engine_migrations.ts";

@@ -8,8 +8,8 @@
  * @module
  */
 
-import type { Queryable } from "../durable/database.ts";
-import type { TransactionalEvents, WithinEvent } from "../durable/writer_within.ts";
+import type { Queryable } from "../durable/db/database.ts";
+import type { TransactionalEvents, WithinEvent } from "../durable/writer/within.ts";
 import { domainEventsQueue } from "../names.ts";
 import type { PreparedEvent } from "./event_router.ts";
 import type { StepOutcomeRecord } from "./step_outcomes.ts";

@@ -15,8 +15,8 @@
  * @module
  */
 
-import type { Queryable } from "../durable/database.ts";
-import { queueTable } from "../durable/writer_sql.ts";
+import type { Queryable } from "../durable/db/database.ts";
+import { queueTable } from "../durable/pgmq/queues.ts";
 import type { StepState, TaskState } from "./step_store.ts";
 
 /** One outcome to write. */

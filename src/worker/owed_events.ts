@@ -18,8 +18,9 @@
  * @module
  */
 
-import type { Queryable } from "../durable/database.ts";
-import type { OwedLedger } from "../durable/writer_types.ts";
+import { errorMessage } from "../error_message.ts";
+import type { Queryable } from "../durable/db/database.ts";
+import type { OwedLedger } from "../durable/writer/types.ts";
 import type { DomainEvent } from "../events/types.ts";
 
 /** Where recovered events are re-sent: a DurableWriter or anything with its `enqueue`. */
@@ -154,7 +155,7 @@ export class OwedEvents {
         accepted = sink.enqueue(envelope, { queue });
       } catch (error) {
         // One stored envelope the writer refuses must not stop the pass; it stays owed.
-        const reason = error instanceof Error ? error.message : String(error);
+        const reason = errorMessage(error);
         console.error(`deno-tasker: owed event ${id} could not be re-sent: ${reason}`);
       } finally {
         if (!accepted) this.#outstanding.delete(id);

@@ -14,7 +14,7 @@
  * @module
  */
 
-import type { Queryable } from "../durable/database.ts";
+import type { Queryable } from "../durable/db/database.ts";
 import { stepQueue } from "../names.ts";
 
 /** How often a worker looks for band queues created since it last looked. */

@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { Queryable } from "../durable/database.ts";
+import type { Queryable } from "../durable/db/database.ts";
 import { assertQueueName } from "../names.ts";
 
 const probes = new Map<string, string>();

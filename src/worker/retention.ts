@@ -10,7 +10,7 @@
  * @module
  */
 
-import type { Queryable } from "../durable/database.ts";
+import type { Queryable } from "../durable/db/database.ts";
 import { TaskerError } from "../errors.ts";
 import { FINISHED_TASK_STATES } from "./task_queries.ts";
 

@@ -17,7 +17,7 @@
  * @module
  */
 
-import type { Database, Queryable } from "../durable/database.ts";
+import type { Database, Queryable } from "../durable/db/database.ts";
 import { TaskerError } from "../errors.ts";
 import type { JsonObject } from "../events/types.ts";
 import type { TemplateRegistry } from "../template/registry.ts";

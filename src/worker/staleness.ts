@@ -26,7 +26,7 @@
  * @module
  */
 
-import type { Database } from "../durable/database.ts";
+import type { Database } from "../durable/db/database.ts";
 import type { TemplateRegistry } from "../template/registry.ts";
 import { setTransitionActor } from "./transitions.ts";
 

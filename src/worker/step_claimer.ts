@@ -9,7 +9,7 @@
  * @module
  */
 
-import type { Queryable } from "../durable/database.ts";
+import type { Queryable } from "../durable/db/database.ts";
 import type { TemplateRegistry } from "../template/registry.ts";
 import type { PriorityBands } from "./priority_queues.ts";
 import { readyQueues } from "./ready_queues.ts";

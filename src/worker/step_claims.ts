@@ -11,10 +11,10 @@
  * @module
  */
 
-import type { Queryable } from "../durable/database.ts";
+import type { Queryable } from "../durable/db/database.ts";
 import type { CompletedStepRecord } from "../events/wire.ts";
 import type { JsonObject } from "../events/types.ts";
-import { queueTable } from "../durable/writer_sql.ts";
+import { queueTable } from "../durable/pgmq/queues.ts";
 import type { CheckpointRecord } from "./checkpoints.ts";
 import type {
   ClaimBatch,

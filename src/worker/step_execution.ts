@@ -9,6 +9,7 @@
  * @module
  */
 
+import { errorMessage } from "../error_message.ts";
 import type { TemplateRegistry } from "../template/registry.ts";
 import { checkResultSchema } from "../template/result_schema.ts";
 import type { StepTemplate, TaskTemplate } from "../template/types.ts";
@@ -19,7 +20,7 @@ import { type StepGraph, stepGraph } from "./graph.ts";
 import type { HandlerRegistry } from "./handler_registry.ts";
 import type { ClaimedStep } from "./step_store.ts";
 import type { StepTrace, StepTracer } from "./step_tracer.ts";
-import { failure, type StepResult } from "./types.ts";
+import { failure, type StepResult } from "./step_handler.ts";
 import { jsonbProblem } from "./storable.ts";
 import { WorkerConfigError } from "./worker_errors.ts";
 
@@ -117,7 +118,7 @@ export async function executeStep(
       if (!env.saveCheckpoint) throw new Error("this runner cannot store checkpoints");
       stored = await env.saveCheckpoint(saved);
     } catch (error) {
-      const why = error instanceof Error ? error.message : String(error);
+      const why = errorMessage(error);
       return {
         ...execution,
         elapsed,
@@ -206,7 +207,7 @@ async function executeOnce(
       expansion = planned.expansion;
     }
   } catch (error) {
-    result = failure(error instanceof Error ? error.message : String(error), {
+    result = failure(errorMessage(error), {
       errorType: error instanceof Error ? error.name : "Error",
       retryable: false,
     });

@@ -8,8 +8,8 @@
  * @module
  */
 
-import type { Database, Queryable } from "../durable/database.ts";
-import type { TransactionalEvents, WithinEvent } from "../durable/writer_within.ts";
+import type { Database, Queryable } from "../durable/db/database.ts";
+import type { TransactionalEvents, WithinEvent } from "../durable/writer/within.ts";
 import type { StepEventStep } from "../events/context.ts";
 import { applyDynamicOutcomes, type DynamicOutcome } from "./dynamic_steps.ts";
 import type { PreparedEvent } from "./event_router.ts";
@@ -22,7 +22,7 @@ import {
   writeOutcomes,
   writeStepsParams,
 } from "./outcome_statement.ts";
-import type { StepResult } from "./types.ts";
+import type { StepResult } from "./step_handler.ts";
 import { requestedRetryDelayMs } from "./backoff.ts";
 
 /** Everything needed to record one attempt's outcome. */
@@ -142,7 +142,10 @@ export async function recordOutcomes(
     // wake-ups it causes are ignored by this worker (step_wakeups.ts), which claims the
     // successors itself.
     // With a transition actor, the step triggers record this transaction's transitions.
-    await tx.query(
+    // Pipelined: the lock, the write and the next claims go to the server in one round trip
+    // (none needs another's result); `inOrder` reports the first failure, not the
+    // "transaction is aborted" that the statements after it get.
+    const locked = tx.query(
       `SELECT set_config('tasker.worker_id', $2::text, true), set_config('tasker.actor', $3, true)
          FROM (SELECT task_uuid FROM tasker.tasks WHERE task_uuid = ANY($1::uuid[])
                 ORDER BY task_uuid FOR UPDATE) AS locked`,
@@ -151,14 +154,19 @@ export async function recordOutcomes(
     let kept: Planned[];
     let released: Map<string, string[]>;
     let taskStates: Map<string, TaskState>;
+    let claimed: Promise<void> | undefined;
     if (planned.every((p) => !p.record.dynamic?.expansion && !p.record.dynamic?.batch)) {
       // The common case, one statement (outcome_statement.ts).
-      const write = await writeOutcomes(tx, planned.map(outcomeRow), workerId);
+      const writing = writeOutcomes(tx, planned.map(outcomeRow), workerId);
+      // The claims see the successors this statement sends: it runs first, in this transaction.
+      claimed = alsoInTransaction?.(tx);
+      const [, write] = await inOrder(locked, writing, claimed);
       kept = planned.filter((p) => write.written.has(p.record.claim.step.step_uuid));
       released = creditReleases(kept, write.released);
       taskStates = write.taskStates;
       await scheduleRetries(tx, kept);
     } else {
+      await locked;
       kept = await writeSteps(tx, planned, workerId);
       released = await releaseSuccessors(tx, kept);
       // Decision branches, batch workers and what joins them: created with the outcome.
@@ -174,7 +182,7 @@ export async function recordOutcomes(
       await deleteMessages(tx, kept);
     }
     const fired = await storeEvents(tx, kept, events && { writer: events, ensured, written });
-    await alsoInTransaction?.(tx);
+    await (claimed ?? alsoInTransaction?.(tx));
     const keptSet = new Set(kept);
     return planned.map((p) => {
       if (!keptSet.has(p)) return null;
@@ -192,6 +200,22 @@ export async function recordOutcomes(
   });
   events?.committed(written);
   return outcomes;
+}
+
+/**
+ * Awaits pipelined statements of one transaction and throws the first one's failure in the
+ * order they were sent: after it, the server refuses the others as "transaction aborted".
+ */
+async function inOrder<A, B>(
+  first: Promise<A>,
+  second: Promise<B>,
+  third: Promise<unknown> | undefined,
+): Promise<[A, B]> {
+  const [a, b, c] = await Promise.allSettled([first, second, third]);
+  if (a.status === "rejected") throw a.reason;
+  if (b.status === "rejected") throw b.reason;
+  if (c.status === "rejected") throw c.reason;
+  return [a.value, b.value];
 }
 
 /** The successors an outcome lets run once written: a completed step's (or an isolated batch's). */

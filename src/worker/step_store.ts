@@ -1,7 +1,8 @@
 /**
  * The step life cycle in the database, set-based so that its cost per step falls as load rises:
  * a batch of queue messages is read and claimed with one statement by `step_claims.ts`, and a
- * group of outcomes is recorded in one transaction by `step_outcomes.ts` (both re-exported here).
+ * group of outcomes is recorded in one transaction by `step_outcomes.ts`; this module holds the
+ * shapes they share.
  *
  * A claim is a lease: `claimed_by` plus `claim_expires_at`. A step is claimable when it is
  * enqueued or waiting for a retry, or when a previous claim's lease has expired (its worker
@@ -16,7 +17,7 @@
 import type { StepEventStep } from "../events/context.ts";
 import type { CompletedStepRecord } from "../events/wire.ts";
 import type { CheckpointRecord } from "./checkpoints.ts";
-import type { StepTaskInfo } from "./types.ts";
+import type { StepTaskInfo } from "./step_handler.ts";
 
 /** Step states as stored. */
 export type StepState =
@@ -130,6 +131,3 @@ export interface ClaimScope {
    */
   foreignTimeoutSeconds: number;
 }
-
-export { claimSteps, readAndClaimSteps } from "./step_claims.ts";
-export { type RecordedOutcome, recordOutcomes, type StepOutcomeRecord } from "./step_outcomes.ts";

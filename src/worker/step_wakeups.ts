@@ -39,7 +39,8 @@
  * @module
  */
 
-import type { Database, Queryable } from "../durable/database.ts";
+import { errorMessage as text } from "../error_message.ts";
+import type { Database, Queryable } from "../durable/db/database.ts";
 import { assertQueueName } from "../names.ts";
 import type { PriorityBands } from "./priority_queues.ts";
 
@@ -336,8 +337,4 @@ export class StepWakeups {
   #log(message: string): void {
     console.error(`deno-tasker: ${this.#options.label} ${message}`);
   }
-}
-
-function text(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

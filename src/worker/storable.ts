@@ -14,6 +14,8 @@
  * @module
  */
 
+import { errorMessage } from "../error_message.ts";
+
 /** The largest JSON text a `jsonb` value can be built from (PostgreSQL's 1 GB field limit, less). */
 export const MAX_JSONB_TEXT_LENGTH = 255 * 1024 * 1024;
 
@@ -163,7 +165,7 @@ function unserialisable(root: unknown, label: string, error: unknown): StoragePr
       stack.push({ value: child, path: `${path}${step}` });
     }
   }
-  const message = error instanceof Error ? error.message : String(error);
+  const message = errorMessage(error);
   return { path: label, reason: `a value that is not serialisable as JSON (${message})` };
 }
 

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Database, Queryable } from "../durable/database.ts";
+import type { Database, Queryable } from "../durable/db/database.ts";
 import { TaskerError } from "../errors.ts";
 import type { JsonObject } from "../events/types.ts";
 import { uuidv7 } from "../events/uuid.ts";

@@ -24,7 +24,7 @@
  * @module
  */
 
-import type { Database, Queryable } from "../durable/database.ts";
+import type { Database, Queryable } from "../durable/db/database.ts";
 import { isUuid } from "../events/uuid.ts";
 import type { TemplateRegistry } from "../template/registry.ts";
 import type { StepTemplate, TaskTemplate } from "../template/types.ts";

@@ -17,7 +17,7 @@
  * @module
  */
 
-import type { Queryable } from "../durable/database.ts";
+import type { Queryable } from "../durable/db/database.ts";
 import { TaskerError } from "../errors.ts";
 import type { TaskTemplate } from "../template/types.ts";
 

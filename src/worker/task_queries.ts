@@ -7,10 +7,10 @@
  * @module
  */
 
-import type { Queryable } from "../durable/database.ts";
+import type { Queryable } from "../durable/db/database.ts";
 import { TaskerError } from "../errors.ts";
 import type { JsonObject } from "../events/types.ts";
-import { TASK_STATES as SCHEMA_TASK_STATES } from "./schema_operations.ts";
+import { TASK_STATES as SCHEMA_TASK_STATES } from "./engine_migrations.ts";
 import {
   TASKER_STATE_COLUMNS,
   taskerStateOf,

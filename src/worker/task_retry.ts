@@ -8,7 +8,7 @@
  */
 
 import type { TemplateRegistry } from "../template/registry.ts";
-import type { Database } from "../durable/database.ts";
+import type { Database } from "../durable/db/database.ts";
 import { resetStep, type TaskActionResult } from "./task_actions.ts";
 import { TaskNotFoundError } from "./task_status.ts";
 import { InvalidTransitionError, type TransitionActor } from "./transitions.ts";

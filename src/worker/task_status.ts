@@ -9,7 +9,7 @@
  * @module
  */
 
-import type { Queryable } from "../durable/database.ts";
+import type { Queryable } from "../durable/db/database.ts";
 import { TaskerError } from "../errors.ts";
 import type { DeliveryMode, JsonObject } from "../events/types.ts";
 import type { CheckpointRecord } from "./checkpoints.ts";

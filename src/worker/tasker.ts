@@ -10,26 +10,29 @@
 import { EventBus } from "../bus/event_bus.ts";
 import type { EventBusOptions } from "../bus/types.ts";
 import type { SubscriberRegistry } from "../bus/subscriber_registry.ts";
-import type { Database } from "../durable/database.ts";
-import { builtinMigrations, migrate } from "../durable/migrations.ts";
-import { openDatabase } from "../durable/open.ts";
-import { openPglite } from "../durable/pglite.ts";
-import { openPostgres } from "../durable/postgres.ts";
-import { DurableWriter } from "../durable/writer.ts";
-import type { DurableWriterTuning } from "../durable/writer_types.ts";
+import type { Database } from "../durable/db/database.ts";
+import { builtinMigrations, migrate } from "../durable/db/migrate.ts";
+import { openDatabase } from "../durable/db/open.ts";
+import { openPglite } from "../durable/db/pglite.ts";
+import { openPostgres } from "../durable/db/postgres.ts";
+import { DurableWriter } from "../durable/writer/writer.ts";
+import type { DurableWriterTuning } from "../durable/writer/types.ts";
 import { readEnv } from "../env.ts";
 import { PublisherRegistry } from "../events/publisher_registry.ts";
 import { TemplateRegistry } from "../template/registry.ts";
 import { allPublisherNames } from "../template/registry.ts";
 import { HandlerRegistry } from "./handler_registry.ts";
 import { OwedEvents } from "./owed_events.ts";
-import { taskEngineMigration } from "./schema.ts";
-import { taskWireColumnsMigration } from "./schema_wire.ts";
-import { claimGuardsMigration } from "./schema_claims.ts";
-import { dynamicStepsMigration } from "./schema_dynamic.ts";
-import { taskOperationsMigration } from "./schema_schedules.ts";
-import { eventHistoryMigration, fillfactorMigration } from "./schema_events.ts";
-import { operationsMigration } from "./schema_operations.ts";
+import {
+  claimGuardsMigration,
+  dynamicStepsMigration,
+  eventHistoryMigration,
+  fillfactorMigration,
+  operationsMigration,
+  taskEngineMigration,
+  taskOperationsMigration,
+  taskWireColumnsMigration,
+} from "./engine_migrations.ts";
 import {
   cancelTask,
   completeStep,
@@ -55,7 +58,8 @@ import {
 } from "./staleness.ts";
 import { submitTask, type SubmittedTask, type TaskRequest } from "./submit.ts";
 import { type TaskStatus, taskStatus, waitForTask } from "./task_status.ts";
-import { Worker, type WorkerOptions } from "./worker.ts";
+import { Worker, type WorkerStats } from "./worker.ts";
+import type { WorkerTuning } from "./worker_options.ts";
 import { type ScheduleDefinition, type ScheduleInfo, Scheduler } from "./schedules.ts";
 import {
   listTasks,
@@ -69,8 +73,9 @@ import { retryTask } from "./task_retry.ts";
 import type { TaskerConfig, TaskerConfigSource } from "../observe/config.ts";
 import type { HealthOptions, HealthReport } from "../observe/health.ts";
 import type { TaskerMetrics } from "../observe/metrics.ts";
-import { TaskerObserver } from "../observe/observer.ts";
+import { type ReadinessReport, TaskerObserver } from "../observe/observer.ts";
 import { WorkerConfigError } from "./worker_errors.ts";
+import { bindTaskerEngine } from "./tasker_engine.ts";
 
 /** Every migration the framework needs: PGMQ, the `tasker` schema and the task engine. */
 export const taskerMigrations: typeof builtinMigrations = [
@@ -95,27 +100,17 @@ export interface TaskerDatabaseOptions {
   poolSize?: number;
   /** Pool size of the durable writer's own pool on a server. Default 4. */
   writerPoolSize?: number;
+  /**
+   * On a server, most SQL texts each pool runs as prepared statements. Default 500; `0` prepares
+   * none (PgBouncer in transaction mode before 1.21).
+   */
+  preparedStatements?: number;
   /** Use embedded PGlite even when `DATABASE_URL` is set. */
   embedded?: boolean;
 }
 
 /** Options of {@link Tasker.open}. */
-export interface TaskerOptions extends
-  Pick<
-    WorkerOptions,
-    | "namespaces"
-    | "concurrency"
-    | "pollIntervalMs"
-    | "leaseSeconds"
-    | "foreignTimeoutSeconds"
-    | "shutdownGraceMs"
-    | "recovery"
-    | "workerId"
-    | "random"
-    | "stepTracer"
-    | "listen"
-    | "recordStepTransitions"
-  > {
+export interface TaskerOptions extends WorkerTuning {
   /** Templates: a registry, or a directory to load. */
   templates: TemplateRegistry | string;
   /** Handlers by callable. Default an empty registry (register before `start`). */
@@ -155,22 +150,21 @@ export interface TaskerOptions extends
 }
 
 /**
- * A running deno-tasker process: database, writer, bus, registries and worker.
+ * A running deno-tasker process: database, writer, bus, registries and worker. The engine (its
+ * worker and writer) is private; `stats()`, `flush()`, `health()`, `metrics()`, `ready()` and
+ * `config()` are how an application looks at it.
  *
  * @example
  * ```ts ignore
- * import { Tasker } from "@deno-tasker/tasker";
- * import { registerExamples } from "../../templates/mod.ts";
- * await using tasker = await Tasker.open({ templates: "./templates" });
- * registerExamples(tasker.handlers, tasker.publishers);
+ * import { success, Tasker } from "@deno-tasker/tasker";
+ * // ./templates/greeting.yaml: namespace_name hello, name greeting, one step `greet` whose
+ * // handler callable is hello.greet.
+ * await using tasker = await Tasker.open({ templates: "./templates", startWorker: false });
+ * tasker.handlers.register("hello.greet", (ctx) => success({ greeting: `hi ${ctx.input("name")}` }));
  * await tasker.start();
- * const task = await tasker.submit({
- *   namespace: "linear_workflow",
- *   name: "mathematical_sequence",
- *   context: { even_number: 6 },
- * });
+ * const task = await tasker.submit({ namespace: "hello", name: "greeting", context: { name: "ada" } });
  * const done = await tasker.waitFor(task.task_uuid);
- * console.log(done.steps.linear_step_4?.result); // 69
+ * console.log(done.steps.greet?.result, tasker.stats().succeeded); // { greeting: "hi ada" } 1
  * ```
  */
 export class Tasker implements AsyncDisposable {
@@ -184,18 +178,15 @@ export class Tasker implements AsyncDisposable {
   readonly publishers: PublisherRegistry;
   /** The in-process bus for fast and broadcast events. */
   readonly bus: EventBus;
-  /** The process's one DurableWriter. */
-  readonly writer: DurableWriter;
-  /** The step worker. */
-  readonly worker: Worker;
-  /** Owed-event bookkeeping shared by the worker and the writer. */
-  readonly owed: OwedEvents;
-  /** Health, metrics and configuration of this Tasker (see `health()`, `metrics()`, `config()`). */
-  readonly observer: TaskerObserver;
+  // The engine stays private (this package's modules reach it through tasker_engine.ts), so
+  // that the public API documents what an application uses and not the engine's types.
+  readonly #writer: DurableWriter;
+  readonly #worker: Worker;
+  readonly #observer: TaskerObserver;
   /** Recurring schedules this process runs (see `schedule()`). */
   readonly #scheduler: Scheduler;
   /** The staleness detector this process runs (unless `staleness: false`). */
-  readonly staleness: StalenessDetector | undefined;
+  readonly #staleness: StalenessDetector | undefined;
   readonly #ownedDatabases: Database[];
   readonly #subscribers: SubscriberRegistry | undefined;
   #runSchedules = true;
@@ -220,21 +211,30 @@ export class Tasker implements AsyncDisposable {
     this.handlers = parts.handlers;
     this.publishers = parts.publishers;
     this.bus = parts.bus;
-    this.writer = parts.writer;
-    this.worker = parts.worker;
-    this.owed = parts.owed;
+    this.#writer = parts.writer;
+    this.#worker = parts.worker;
     this.#ownedDatabases = parts.ownedDatabases;
     this.#subscribers = parts.subscribers;
-    this.observer = new TaskerObserver(this, parts.configSource);
+    this.#observer = new TaskerObserver(
+      { db: parts.db, bus: parts.bus, worker: parts.worker, writer: parts.writer },
+      parts.configSource,
+    );
     this.#scheduler = new Scheduler({
       db: parts.db,
       templates: parts.templates,
       workerId: parts.worker.id,
       onFire: () => parts.worker.wake(),
     });
-    this.staleness = parts.staleness === false
+    this.#staleness = parts.staleness === false
       ? undefined
       : new StalenessDetector(parts.db, parts.templates, parts.staleness);
+    bindTaskerEngine(this, {
+      worker: parts.worker,
+      writer: parts.writer,
+      owed: parts.owed,
+      observer: this.#observer,
+      staleness: this.#staleness,
+    });
   }
 
   /**
@@ -277,7 +277,11 @@ export class Tasker implements AsyncDisposable {
         // On a server the writer gets its own small pool, so step transactions and event
         // batches never queue behind each other; PGlite is one connection shared by both.
         writerDb = db.kind === "postgres" && url !== undefined
-          ? await openPostgres({ url, poolSize: settings.writerPoolSize ?? 4 })
+          ? await openPostgres({
+            url,
+            poolSize: settings.writerPoolSize ?? 4,
+            preparedStatements: settings.preparedStatements,
+          })
           : db;
         if (writerDb !== db) owned.push(writerDb);
       }
@@ -369,15 +373,15 @@ export class Tasker implements AsyncDisposable {
       );
     }
     if (this.#runSchedules) this.#scheduler.addTemplateSchedules();
-    await this.worker.start();
+    await this.#worker.start();
     if (this.#runSchedules) this.#scheduler.start();
-    this.staleness?.start();
+    this.#staleness?.start();
   }
 
   /** Submits a task and wakes the local worker. */
   async submit(request: TaskRequest): Promise<SubmittedTask> {
     const task = await submitTask(this.db, this.templates, request);
-    this.worker.wake();
+    this.#worker.wake();
     return task;
   }
 
@@ -436,7 +440,7 @@ export class Tasker implements AsyncDisposable {
    */
   async retry(taskUuid: string, actor: TransitionActor): Promise<TaskActionResult> {
     const done = await retryTask(this.db, taskUuid, actor, this.templates);
-    this.worker.wake();
+    this.#worker.wake();
     return done;
   }
 
@@ -458,7 +462,7 @@ export class Tasker implements AsyncDisposable {
     actor: TransitionActor,
   ): Promise<TaskActionResult> {
     const done = await resetStep(this.db, taskUuid, step, actor, this.templates);
-    this.worker.wake();
+    this.#worker.wake();
     return done;
   }
 
@@ -469,7 +473,7 @@ export class Tasker implements AsyncDisposable {
     actor: TransitionActor,
   ): Promise<TaskActionResult> {
     const done = await resolveStep(this.db, this.templates, taskUuid, step, actor);
-    this.worker.wake();
+    this.#worker.wake();
     return done;
   }
 
@@ -481,7 +485,7 @@ export class Tasker implements AsyncDisposable {
     actor: TransitionActor,
   ): Promise<TaskActionResult> {
     const done = await completeStep(this.db, this.templates, taskUuid, step, result, actor);
-    this.worker.wake();
+    this.#worker.wake();
     return done;
   }
 
@@ -522,17 +526,43 @@ export class Tasker implements AsyncDisposable {
    * @param options thresholds and the probe deadline
    */
   health(options?: HealthOptions): Promise<HealthReport> {
-    return this.observer.health(options);
+    return this.#observer.health(options);
   }
 
   /** A metrics snapshot: steps, step time, events by path, actors and queue depths. */
   metrics(): Promise<TaskerMetrics> {
-    return this.observer.metrics();
+    return this.#observer.metrics();
   }
 
   /** The effective configuration, with the database password redacted and no token. */
   config(): TaskerConfig {
-    return this.observer.config();
+    return this.#observer.config();
+  }
+
+  /**
+   * Readiness (what `/health/ready` answers): the worker runs (started, not closing) and the
+   * database answers within `timeoutMs` (default 2000).
+   */
+  ready(options?: { timeoutMs?: number }): Promise<ReadinessReport> {
+    return this.#observer.ready(options);
+  }
+
+  /** This process's worker id: in claims, health, metrics and transitions (`worker:<id>`). */
+  get workerId(): string {
+    return this.#worker.id;
+  }
+
+  /** The step worker's counters now: attempts processed, succeeded, failed, retried, running. */
+  stats(): WorkerStats {
+    return this.#worker.stats();
+  }
+
+  /**
+   * Resolves once every durable and broadcast event enqueued so far is in its PGMQ queue (they
+   * are written in batches, normally within milliseconds); e.g. before reading a queue in a test.
+   */
+  flush(): Promise<void> {
+    return this.#writer.flush();
   }
 
   /**
@@ -550,14 +580,14 @@ export class Tasker implements AsyncDisposable {
   }
 
   async #shutdown(deadlineMs: number): Promise<void> {
-    await this.staleness?.close();
+    await this.#staleness?.close();
     await this.#scheduler.close();
-    await this.worker.close({ deadlineMs });
+    await this.#worker.close({ deadlineMs });
     await this.#subscribers?.stopAll();
     await this.bus.close({ deadlineMs });
-    await this.writer.close({ deadlineMs });
+    await this.#writer.close({ deadlineMs });
     for (const db of this.#ownedDatabases.reverse()) await db.close();
-    this.observer.close();
+    this.#observer.close();
   }
 }
 

@@ -18,7 +18,7 @@
  * @module
  */
 
-import type { Queryable } from "../durable/database.ts";
+import type { Queryable } from "../durable/db/database.ts";
 import { TaskerError } from "../errors.ts";
 import type { JsonObject } from "../events/types.ts";
 import type { StepState, TaskState } from "./step_store.ts";

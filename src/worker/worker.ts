@@ -9,7 +9,8 @@
  * @module
  */
 
-import type { Database } from "../durable/database.ts";
+import { errorMessage as text } from "../error_message.ts";
+import type { Database } from "../durable/db/database.ts";
 import { defaultPublisher } from "../events/publisher.ts";
 import { PublisherRegistry } from "../events/publisher_registry.ts";
 import type { JsonObject } from "../events/types.ts";
@@ -36,7 +37,7 @@ import type {
   WorkerSettings,
   WorkerState,
   WorkerStats,
-} from "./worker_types.ts";
+} from "./worker_options.ts";
 
 export { ClaimLostError, WorkerConfigError, WorkerShutdownError } from "./worker_errors.ts";
 
@@ -47,7 +48,7 @@ export type {
   WorkerSettings,
   WorkerState,
   WorkerStats,
-} from "./worker_types.ts";
+} from "./worker_options.ts";
 
 /**
  * A step worker.
@@ -620,10 +621,6 @@ export class Worker implements AsyncDisposable {
       console.error(`deno-tasker: owed-event recovery failed: ${text(error)}`);
     }
   }
-}
-
-function text(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 /**

@@ -11,7 +11,7 @@ import {
   type StepHandlerFunction,
   type StepResult,
   success,
-} from "../../src/worker/types.ts";
+} from "../../src/worker/step_handler.ts";
 import { arithmeticStep, dependencyNumber, squareEvenNumber } from "../shared.ts";
 
 const diamondBranchB = arithmeticStep("diamond_start", "add", "addend", 25);

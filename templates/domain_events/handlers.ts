@@ -15,7 +15,7 @@ import {
   type StepHandlerFunction,
   type StepResult,
   success,
-} from "../../src/worker/types.ts";
+} from "../../src/worker/step_handler.ts";
 import { isRecord, taskDerivedId } from "../shared.ts";
 
 function invalid(message: string): StepFailure {

@@ -13,7 +13,7 @@ import {
   type StepHandlerFunction,
   type StepResult,
   success,
-} from "../../src/worker/types.ts";
+} from "../../src/worker/step_handler.ts";
 import { arithmeticStep, configNumber, dependencyNumber, squareEvenNumber } from "../shared.ts";
 
 const linearStep2 = arithmeticStep("linear_step_1", "add", "addend", 10);

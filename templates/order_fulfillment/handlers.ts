@@ -14,7 +14,7 @@ import {
   type StepHandlerFunction,
   type StepResult,
   success,
-} from "../../src/worker/types.ts";
+} from "../../src/worker/step_handler.ts";
 import { isRecord, taskDerivedId } from "../shared.ts";
 
 /** Orders above $50,000 (here in cents) are refused for good. */

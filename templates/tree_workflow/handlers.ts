@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { StepHandlerFunction } from "../../src/worker/types.ts";
+import type { StepHandlerFunction } from "../../src/worker/step_handler.ts";
 import { squaredProductOf, squareEvenNumber } from "../shared.ts";
 
 /**

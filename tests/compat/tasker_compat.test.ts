@@ -16,7 +16,7 @@ import {
 } from "../../src/tasker_compat/mod.ts";
 import { buildStepContext } from "../../src/worker/context.ts";
 import { HandlerRegistry } from "../../src/worker/handler_registry.ts";
-import { success } from "../../src/worker/types.ts";
+import { success } from "../../src/worker/step_handler.ts";
 import { dbTest, uniqueName } from "../_db.ts";
 import { openTasker, parseTemplateIn } from "../worker/_engine.ts";
 

@@ -4,7 +4,7 @@
 // program in this directory, built with cargo), must fit the wire format's JSON Schema, and must
 // carry each field where tasker-core puts it. A tasker-core listener must be woken for each.
 import assert from "node:assert/strict";
-import type { Database } from "../../src/durable/database.ts";
+import type { Database } from "../../src/durable/db/database.ts";
 import type { DomainEvent } from "../../src/events/types.ts";
 import { isUuid } from "../../src/events/uuid.ts";
 import { eventView } from "../../src/events/view.ts";
@@ -13,7 +13,7 @@ import type { StepExecutionResult, TaskSequenceStep } from "../../src/events/wir
 import { DurableEventCapture } from "../../src/testing/durable_capture.ts";
 import { FastEventCapture } from "../../src/testing/fast_capture.ts";
 import { HandlerRegistry } from "../../src/worker/handler_registry.ts";
-import { success } from "../../src/worker/types.ts";
+import { success } from "../../src/worker/step_handler.ts";
 import { dbTest, uniqueName } from "../_db.ts";
 import { exampleTemplate, openTasker, parseTemplateIn } from "../worker/_engine.ts";
 import { type LooseJson, taskerExampleEvent } from "./_fixture.ts";
@@ -78,7 +78,7 @@ async function runExample(db: Database, simulate?: "retryable" | "permanent"): P
       priority: 5,
     });
     await tasker.waitFor(task.task_uuid, { timeoutMs: 20_000 });
-    await tasker.writer.flush();
+    await tasker.flush();
     await tasker.bus.close({ deadlineMs: 5000 });
     const durable = (await new DurableEventCapture(db).events(namespace)).map((m) => m.event)
       .sort((a, b) => (a.event_id < b.event_id ? -1 : 1));
@@ -112,7 +112,7 @@ steps:
   try {
     const task = await tasker.submit({ namespace, name: "noting", context: {} });
     await tasker.waitFor(task.task_uuid, { timeoutMs: 20_000 });
-    await tasker.writer.flush();
+    await tasker.flush();
     return (await new DurableEventCapture(db).events(namespace)).map((m) => m.event);
   } finally {
     await tasker.close();

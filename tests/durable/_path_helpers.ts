@@ -1,6 +1,6 @@
 // Shared fixtures of the durable-path tests (writer, consumer, capture): events, a Database
 // wrapper that records statements and can fail on demand, and small polling helpers.
-import type { Database, DatabaseKind, Queryable } from "../../src/durable/database.ts";
+import type { Database, DatabaseKind, Queryable } from "../../src/durable/db/database.ts";
 import type { DomainEvent } from "../../src/events/types.ts";
 
 let counter = 0;

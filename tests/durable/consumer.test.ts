@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { dbTest } from "../_db.ts";
-import type { Database } from "../../src/durable/database.ts";
+import type { Database } from "../../src/durable/db/database.ts";
 import type { DomainEvent } from "../../src/events/types.ts";
-import { DurableConsumer } from "../../src/durable/consumer.ts";
-import { DurableWriter } from "../../src/durable/writer.ts";
+import { DurableConsumer } from "../../src/durable/consumer/consumer.ts";
+import { DurableWriter } from "../../src/durable/writer/writer.ts";
 import { InvalidPatternError } from "../../src/bus/pattern.ts";
 import { dropQueues, freshNamespace, makeEvent, queueRows, until } from "./_path_helpers.ts";
 

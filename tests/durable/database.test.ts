@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { dbTest, uniqueName } from "../_db.ts";
-import type { Database } from "../../src/durable/database.ts";
+import type { Database } from "../../src/durable/db/database.ts";
 import { InvalidNameError } from "../../src/names.ts";
 
 /** Runs `fn` with a table of its own (`id int, label text`), dropped afterwards. */

@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
 import { dbTest } from "../_db.ts";
-import type { Database, Queryable } from "../../src/durable/database.ts";
-import { MigrationError } from "../../src/durable/errors.ts";
+import type { Database, Queryable } from "../../src/durable/db/database.ts";
+import { MigrationError } from "../../src/durable/db/errors.ts";
 import {
   appliedVersions,
   builtinMigrations,
   migrate,
   type Migration,
-} from "../../src/durable/migrations.ts";
+} from "../../src/durable/db/migrate.ts";
 
 const extra: Migration = {
   version: 1_000_001,

@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { dbTest, postgresUrl, withThrowawayDatabase } from "../_db.ts";
-import { DatabaseUnavailableError, DatabaseUrlError } from "../../src/durable/errors.ts";
-import { appliedVersions } from "../../src/durable/migrations.ts";
-import { databaseHealth, describeDatabase, openDatabase } from "../../src/durable/open.ts";
-import { openPostgres } from "../../src/durable/postgres.ts";
-import { parseDatabaseUrl, redactUrl } from "../../src/durable/pg_url.ts";
-import { parsePgArray, serializePgArray } from "../../src/durable/pg_types.ts";
+import { DatabaseUnavailableError, DatabaseUrlError } from "../../src/durable/db/errors.ts";
+import { appliedVersions } from "../../src/durable/db/migrate.ts";
+import { databaseHealth, describeDatabase, openDatabase } from "../../src/durable/db/open.ts";
+import { openPostgres } from "../../src/durable/db/postgres.ts";
+import { parseDatabaseUrl, redactUrl } from "../../src/durable/db/pg_url.ts";
+import { parsePgArray, serializePgArray } from "../../src/durable/db/pg_types.ts";
 
 /** A port on 127.0.0.1 that nothing listens on (bound, then released). */
 function closedPort(): number {

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { dbTest, uniqueName } from "../_db.ts";
-import type { Queryable } from "../../src/durable/database.ts";
-import { PgmqArgumentError } from "../../src/durable/errors.ts";
-import { Pgmq } from "../../src/durable/pgmq.ts";
+import type { Queryable } from "../../src/durable/db/database.ts";
+import { PgmqArgumentError } from "../../src/durable/pgmq/errors.ts";
+import { Pgmq } from "../../src/durable/pgmq/pgmq.ts";
 import { InvalidNameError } from "../../src/names.ts";
 
 async function newQueue(pgmq: Pgmq): Promise<string> {

@@ -1,14 +1,14 @@
 import assert from "node:assert/strict";
 import { dbTest } from "../_db.ts";
-import { DurableWriter } from "../../src/durable/writer.ts";
-import { openDatabase } from "../../src/durable/open.ts";
+import { DurableWriter } from "../../src/durable/writer/writer.ts";
+import { openDatabase } from "../../src/durable/db/open.ts";
 import { readEnv } from "../../src/env.ts";
 import {
   EventRejectedError,
   UnserializableEventError,
   WriterBufferFullError,
   WriterClosedError,
-} from "../../src/durable/writer_errors.ts";
+} from "../../src/durable/writer/errors.ts";
 import { InvalidNameError } from "../../src/names.ts";
 import {
   dropQueues,

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { backoffDelay, LatencyHistogram } from "../../src/durable/latency.ts";
+import { backoffDelay } from "../../src/backoff.ts";
+import { LatencyHistogram } from "../../src/durable/writer/latency.ts";
 
 Deno.test("LatencyHistogram percentiles are at most 5% high and never low", () => {
   const histogram = new LatencyHistogram();

@@ -10,10 +10,10 @@
 // break every other test running against it at the same time.
 import assert from "node:assert/strict";
 import { dbTest } from "../_db.ts";
-import type { Database } from "../../src/durable/database.ts";
-import { openDatabase } from "../../src/durable/open.ts";
+import type { Database } from "../../src/durable/db/database.ts";
+import { openDatabase } from "../../src/durable/db/open.ts";
 import { readEnv } from "../../src/env.ts";
-import { DurableWriter } from "../../src/durable/writer.ts";
+import { DurableWriter } from "../../src/durable/writer/writer.ts";
 import { freshNamespace, makeEvent, RecordingDatabase, until } from "./_path_helpers.ts";
 
 interface Outage {

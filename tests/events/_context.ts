@@ -1,7 +1,7 @@
 // A step context as the worker would build it, for the publisher tests.
 import type { StepEventContext, StepEventResult } from "../../src/events/context.ts";
 import { buildStepEventContext } from "../../src/events/wire.ts";
-import type { EventDeclaration } from "../../src/template/types.ts";
+import type { EventDeclaration } from "../../src/events/declaration.ts";
 
 export function stepContext(
   result: StepEventResult,

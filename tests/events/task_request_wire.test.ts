@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { isUuid } from "../../src/events/uuid.ts";
 import { checkTaskRequestWire, TaskRequestError } from "../../src/worker/task_request_wire.ts";
-import { success } from "../../src/worker/types.ts";
+import { success } from "../../src/worker/step_handler.ts";
 import { HandlerRegistry } from "../../src/worker/handler_registry.ts";
 import type { StepEventTask } from "../../src/events/context.ts";
 import { dbTest, uniqueName } from "../_db.ts";

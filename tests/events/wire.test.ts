@@ -1,7 +1,7 @@
 // The builders of Tasker's wire shape (task_sequence_step, execution_result), the typed event
 // view, and the lenient consumer envelope, without a database.
 import assert from "node:assert/strict";
-import { parseEnvelope } from "../../src/durable/consumer_envelope.ts";
+import { parseEnvelope } from "../../src/durable/consumer/envelope.ts";
 import { buildDomainEvent } from "../../src/events/envelope.ts";
 import type { DomainEvent } from "../../src/events/types.ts";
 import { isUuid } from "../../src/events/uuid.ts";

@@ -1,8 +1,8 @@
 // A child process for the data-directory lock tests: opens embedded PGlite on the directory in
 // argv[0], writes a task row, prints `ready <pid>`, and holds the database until killed or its
 // stdin closes. When the directory is taken it prints `locked <code>: <message>` and exits 3.
-import { DataDirLockedError } from "../../src/durable/data_dir_lock.ts";
-import { openPglite } from "../../src/durable/pglite.ts";
+import { DataDirLockedError } from "../../src/durable/db/data_dir_lock.ts";
+import { openPglite } from "../../src/durable/db/pglite.ts";
 
 const dataDir = Deno.args[0]!;
 try {

@@ -4,11 +4,12 @@
 // and records nothing.
 import assert from "node:assert/strict";
 import { HandlerRegistry } from "../../src/worker/handler_registry.ts";
-import { claimSteps } from "../../src/worker/step_store.ts";
+import { claimSteps } from "../../src/worker/step_claims.ts";
 import { templateHash } from "../../src/worker/template_hash.ts";
-import { success } from "../../src/worker/types.ts";
+import { success } from "../../src/worker/step_handler.ts";
 import { dbTest, uniqueName } from "../_db.ts";
 import { openTasker, parseTemplateIn } from "../worker/_engine.ts";
+import { taskerEngine } from "../../src/worker/tasker_engine.ts";
 
 const slow = (namespace: string, maxAttempts: number) =>
   parseTemplateIn(
@@ -37,7 +38,7 @@ dbTest(
     let runs = 0;
     const handlers = new HandlerRegistry().register("test.long", () => (runs++, success(1)));
     await using tasker = await openTasker(db, [template], { handlers, startWorker: false });
-    await tasker.worker.close();
+    await taskerEngine(tasker).worker.close();
     const task = await tasker.submit({
       namespace: template.namespace_name,
       name: "slow",
@@ -89,12 +90,12 @@ dbTest(
           .task_uuid,
       );
     }
-    b.worker.wake();
+    taskerEngine(b).worker.wake();
     const done = await Promise.all(ids.map((id) => a.waitFor(id, { timeoutMs: 60_000 })));
     assert.deepEqual(done.map((t) => t.status), ["complete", "complete", "complete", "complete"]);
     assert.deepEqual(done.map((t) => t.steps.long!.attempts), [1, 1, 1, 1]);
     assert.deepEqual([...runs.values()], [1, 1, 1, 1], "each handler ran exactly once");
-    assert.equal(a.worker.stats().lost_claims + b.worker.stats().lost_claims, 0);
+    assert.equal(a.stats().lost_claims + b.stats().lost_claims, 0);
   },
 );
 
@@ -125,7 +126,7 @@ dbTest("a worker whose claim is taken away aborts the handler and records nothin
     "UPDATE tasker.steps SET claimed_by = 'other-worker' WHERE task_uuid = $1::uuid",
     [task.task_uuid],
   );
-  while (tasker.worker.stats().lost_claims === 0) await sleep(20);
+  while (tasker.stats().lost_claims === 0) await sleep(20);
   assert.equal((aborted as Error).name, "ClaimLostError");
   const status = await tasker.status(task.task_uuid);
   assert.equal(status.steps.long!.state, "in_progress");

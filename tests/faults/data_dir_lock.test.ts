@@ -3,8 +3,8 @@
 // with its owner, SIGKILL included. Real `deno run` processes.
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { DataDirLockedError } from "../../src/durable/data_dir_lock.ts";
-import { openPglite } from "../../src/durable/pglite.ts";
+import { DataDirLockedError } from "../../src/durable/db/data_dir_lock.ts";
+import { openPglite } from "../../src/durable/db/pglite.ts";
 
 const holder = fileURLToPath(new URL("./_hold_data_dir.ts", import.meta.url));
 

@@ -3,16 +3,16 @@
 // held events are not re-sent at all. On both databases, plus a two-worker run on the server
 // whose queue writes stall behind a table lock.
 import assert from "node:assert/strict";
-import type { Database, Queryable } from "../../src/durable/database.ts";
-import { migrate } from "../../src/durable/migrations.ts";
-import { openPostgres } from "../../src/durable/postgres.ts";
-import { DurableWriter } from "../../src/durable/writer.ts";
+import type { Database, Queryable } from "../../src/durable/db/database.ts";
+import { migrate } from "../../src/durable/db/migrate.ts";
+import { openPostgres } from "../../src/durable/db/postgres.ts";
+import { DurableWriter } from "../../src/durable/writer/writer.ts";
 import type { DomainEvent } from "../../src/events/types.ts";
 import { domainEventsQueue } from "../../src/names.ts";
 import { HandlerRegistry } from "../../src/worker/handler_registry.ts";
 import { OwedEvents } from "../../src/worker/owed_events.ts";
 import { taskerMigrations } from "../../src/worker/tasker.ts";
-import { success } from "../../src/worker/types.ts";
+import { success } from "../../src/worker/step_handler.ts";
 import { dbTest, postgresUrl, uniqueName, withPostgres } from "../_db.ts";
 import { dropQueues, freshNamespace, makeEvent, until } from "../durable/_path_helpers.ts";
 import { parseTemplateIn } from "../worker/_engine.ts";
@@ -295,7 +295,7 @@ Deno.test({
           );
           return row!.n === 0;
         }, 20_000);
-        await Promise.all(workers.map((w) => w.writer.flush()));
+        await Promise.all(workers.map((w) => w.flush()));
         const owed = await db.query<{ event_id: string }>(
           "SELECT event_id::text AS event_id FROM tasker.step_events WHERE task_uuid = ANY($1::uuid[])",
           [taskIds],

@@ -8,7 +8,7 @@ import { parseTemplate } from "../../src/template/load.ts";
 import { TemplateRegistry } from "../../src/template/registry.ts";
 import { HandlerRegistry } from "../../src/worker/handler_registry.ts";
 import { Tasker } from "../../src/worker/tasker.ts";
-import { success } from "../../src/worker/types.ts";
+import { success } from "../../src/worker/step_handler.ts";
 import { dbTest, uniqueName } from "../_db.ts";
 import { HANG_TEMPLATE } from "../fixtures/hanging_handlers.ts";
 import { openTasker, parseTemplateIn } from "../worker/_engine.ts";
@@ -58,8 +58,8 @@ dbTest(
     }
     while (running < 5) await new Promise((resolve) => setTimeout(resolve, 10));
     await first.close({ deadlineMs: 50 });
-    assert.equal(first.worker.stats().released, 5);
-    assert.equal(first.worker.stats().failed, 0);
+    assert.equal(first.stats().released, 5);
+    assert.equal(first.stats().failed, 0);
     const left = await db.query<{ state: string; attempts: number; error: unknown }>(
       `SELECT s.state, s.attempts, s.error FROM tasker.steps s
        JOIN tasker.tasks t USING (task_uuid) WHERE t.namespace = $1`,
@@ -98,7 +98,7 @@ dbTest(
     const task = await first.submit({ namespace, name: "once", context: {} });
     while (!started) await new Promise((resolve) => setTimeout(resolve, 10));
     await first.close({ deadlineMs: 50 });
-    assert.equal(first.worker.stats().abandoned, 1);
+    assert.equal(first.stats().abandoned, 1);
     const [left] = await db.query<{ state: string; attempts: number }>(
       "SELECT state, attempts FROM tasker.steps WHERE task_uuid = $1::uuid",
       [task.task_uuid],

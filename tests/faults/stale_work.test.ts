@@ -2,13 +2,13 @@
 // worker reads on at once instead of backing off to its idle poll), and an idle worker's cost
 // per poll does not grow with the number of namespaces it serves.
 import assert from "node:assert/strict";
-import type { Database, Queryable } from "../../src/durable/database.ts";
+import type { Database, Queryable } from "../../src/durable/db/database.ts";
 import { uuidv7 } from "../../src/events/uuid.ts";
 import { TemplateRegistry } from "../../src/template/registry.ts";
 import { HandlerRegistry } from "../../src/worker/handler_registry.ts";
 import { ensureQueue } from "../../src/worker/queues.ts";
 import { Tasker } from "../../src/worker/tasker.ts";
-import { success } from "../../src/worker/types.ts";
+import { success } from "../../src/worker/step_handler.ts";
 import { dbTest, uniqueName } from "../_db.ts";
 import { parseTemplateIn } from "../worker/_engine.ts";
 

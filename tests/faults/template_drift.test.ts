@@ -4,10 +4,11 @@
 // configured time, the task fails with a clear error.
 import assert from "node:assert/strict";
 import { HandlerRegistry } from "../../src/worker/handler_registry.ts";
-import { success } from "../../src/worker/types.ts";
+import { success } from "../../src/worker/step_handler.ts";
 import { dbTest, uniqueName } from "../_db.ts";
 import { captureConsole } from "../_console.ts";
 import { openTasker, parseTemplateIn } from "../worker/_engine.ts";
+import { taskerEngine } from "../../src/worker/tasker_engine.ts";
 
 const pair = (namespace: string, version: string, second = "second") =>
   parseTemplateIn(
@@ -40,18 +41,18 @@ dbTest("a template changed without a version bump is refused; the original runs 
   const original = pair(namespace, "1.0.0");
   const edited = pair(namespace, "1.0.0", "inserted"); // same name and version, other steps
   const submitter = await openTasker(db, [original], { handlers: handlers(), startWorker: false });
-  await submitter.worker.close();
+  await taskerEngine(submitter).worker.close();
   const task = await submitter.submit({ namespace, name: "pair", context: {} });
   await submitter.close();
 
   const logged = await captureConsole("error", async () => {
     // Lease 1 s: the message it reads and leaves is visible again a second later.
     await using drifted = await openTasker(db, [edited], { handlers: handlers(), leaseSeconds: 1 });
-    while (drifted.worker.stats().foreign_templates.length === 0) await sleep(20);
+    while (drifted.stats().foreign_templates.length === 0) await sleep(20);
     await sleep(200); // several more polls: still only one message, still nothing run
-    assert.deepEqual(drifted.worker.stats().foreign_templates, [
+    assert.deepEqual(drifted.stats().foreign_templates, [
       `template ${namespace}/pair@1.0.0 changed without a version bump: its tasks were created from content ${
-        drifted.worker.stats().foreign_templates[0]!.match(/content (\w+)/)![1]
+        drifted.stats().foreign_templates[0]!.match(/content (\w+)/)![1]
       }, this worker loaded other content; their steps are left for a worker with the original`,
     ]);
     assert.deepEqual(await stepRows(db, task.task_uuid), [
@@ -76,7 +77,7 @@ dbTest("a step no worker has the template for fails after foreignTimeoutSeconds"
   const v1 = pair(namespace, "1.0.0");
   const v2 = pair(namespace, "2.0.0");
   const submitter = await openTasker(db, [v1], { handlers: handlers(), startWorker: false });
-  await submitter.worker.close();
+  await taskerEngine(submitter).worker.close();
   const task = await submitter.submit({ namespace, name: "pair", version: "1.0.0", context: {} });
   await submitter.close();
 

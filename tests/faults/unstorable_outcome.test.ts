@@ -2,11 +2,11 @@
 // (non-retryable, naming the path), never its commit group; and should the database refuse an
 // outcome anyway, the committer isolates it and records a failure in its place.
 import assert from "node:assert/strict";
-import type { Database, Queryable } from "../../src/durable/database.ts";
+import type { Database, Queryable } from "../../src/durable/db/database.ts";
 import { defaultPublisher } from "../../src/events/publisher.ts";
 import type { PublisherRegistry } from "../../src/events/publisher_registry.ts";
 import { HandlerRegistry } from "../../src/worker/handler_registry.ts";
-import { failure, success } from "../../src/worker/types.ts";
+import { failure, success } from "../../src/worker/step_handler.ts";
 import { dbTest, uniqueName } from "../_db.ts";
 import { openTasker, parseTemplateIn } from "../worker/_engine.ts";
 
@@ -135,8 +135,8 @@ steps:
   assert.equal(done.status, "complete");
   assert.deepEqual(done.events.map((e) => e.event_name), ["only.audited"]);
   // The task is complete in the database a moment before the worker has counted its outcome.
-  while (tasker.worker.stats().processed < 1) await new Promise((r) => setTimeout(r, 10));
-  assert.equal(tasker.worker.stats().unstorable_events, 1);
+  while (tasker.stats().processed < 1) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(tasker.stats().unstorable_events, 1);
 });
 
 /** `db`, except that any statement whose parameters mention `POISON` fails as jsonb would. */
@@ -179,7 +179,7 @@ dbTest(
     const contexts: Record<string, unknown>[] = Array.from({ length: 12 }, (_, n) => ({ n }));
     contexts.splice(5, 0, { poison: true });
     const ids = await submitMany(tasker, namespace, contexts);
-    while (tasker.worker.stats().in_progress < ids.length) {
+    while (tasker.stats().in_progress < ids.length) {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     release();
@@ -195,6 +195,6 @@ dbTest(
     assert.deepEqual(culprit.events.map((e) => e.event_name), ["only.failed"]);
     const good = done.filter((_, i) => i !== 5);
     assert.deepEqual(good.map((t) => t.status), good.map(() => "complete"));
-    assert.ok(tasker.worker.stats().commit_isolations >= 1);
+    assert.ok(tasker.stats().commit_isolations >= 1);
   },
 );

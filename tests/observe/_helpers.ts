@@ -1,6 +1,6 @@
 // Helpers for the observability tests: a database whose connection can be cut (to see health
 // turn unhealthy without destroying the test's database), polling, and a domain event factory.
-import type { Database, Queryable } from "../../src/durable/database.ts";
+import type { Database, Queryable } from "../../src/durable/db/database.ts";
 import { buildDomainEvent } from "../../src/events/envelope.ts";
 import type { DomainEvent } from "../../src/events/types.ts";
 

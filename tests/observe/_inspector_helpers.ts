@@ -2,6 +2,7 @@
 // frame with deadlines, and build synthetic domain events.
 import { domainEvent } from "./_helpers.ts";
 import type { DomainEvent } from "../../src/events/types.ts";
+import { withinDeadline } from "../../src/deadline.ts";
 import type { InspectorRoutes } from "../../src/observe/inspector.ts";
 
 /** One parsed SSE frame. */
@@ -114,17 +115,9 @@ export function parseFrame(raw: string): Frame {
 
 /** Resolves like `promise`, or rejects after `ms` naming `what` (the timer is always cleared). */
 export async function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
+  const outcome = await withinDeadline(promise, ms);
+  if (!outcome.finished) throw new Error(`timed out waiting for ${what}`);
+  return outcome.value;
 }
 
 /** Polls `check` every 10 ms until it returns true; throws naming `what` after `timeoutMs`. */

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { Database } from "../../src/durable/database.ts";
+import type { Database } from "../../src/durable/db/database.ts";
 import { taskerConfig } from "../../src/observe/config.ts";
 import { serveObservability } from "../../src/observe/server.ts";
 import { TemplateRegistry } from "../../src/template/registry.ts";

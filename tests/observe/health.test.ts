@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { DurableWriterStats } from "../../src/durable/writer_types.ts";
+import type { DurableWriterStats } from "../../src/durable/writer/types.ts";
 import {
   actorHealth,
   queuesComponent,
@@ -21,16 +21,16 @@ dbTest("a running tasker on a reachable database is healthy and ready", async (d
   const report = await tasker.health();
   assert.equal(report.status, "healthy", JSON.stringify(report, null, 2));
   assert.equal(report.ready, true);
-  assert.equal(report.worker_id, tasker.worker.id);
+  assert.equal(report.worker_id, tasker.workerId);
   assert.equal(report.components.database.status, "healthy");
   assert.equal(report.components.database.kind, db.kind);
   assert.match(report.components.database.pgmq_version ?? "", /^\d+\.\d+/);
   assert.equal(report.components.worker.state, "running");
   const [queue] = report.components.step_queues.queues;
   assert.equal(queue?.kind, "step");
-  assert.equal(queue?.queue, `worker_${tasker.worker.settings().namespaces[0]}_queue`);
+  assert.equal(queue?.queue, `worker_${tasker.config().worker.namespaces[0]}_queue`);
   assert.ok(report.uptime_seconds >= 0);
-  assert.deepEqual(await tasker.observer.ready(), { ready: true, reason: null });
+  assert.deepEqual(await tasker.ready(), { ready: true, reason: null });
 });
 
 dbTest("an unreachable database makes the tasker unhealthy and not ready", async (db) => {
@@ -45,7 +45,7 @@ dbTest("an unreachable database makes the tasker unhealthy and not ready", async
     assert.equal(report.ready, false);
     assert.equal(report.components.database.status, "unhealthy");
     assert.match(report.components.database.message ?? "", /connection refused/);
-    const readiness = await tasker.observer.ready();
+    const readiness = await tasker.ready();
     assert.equal(readiness.ready, false);
     assert.match(readiness.reason ?? "", /database unreachable/);
   } finally {
@@ -104,7 +104,7 @@ dbTest("a worker not yet started is degraded and not ready; a closed one unhealt
     assert.equal(report.status, "degraded");
     assert.equal(report.components.worker.state, "created");
     assert.equal(report.ready, false);
-    assert.match((await tasker.observer.ready()).reason ?? "", /not been started/);
+    assert.match((await tasker.ready()).reason ?? "", /not been started/);
 
     await tasker.start();
     report = await tasker.health();

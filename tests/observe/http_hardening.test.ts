@@ -1,7 +1,7 @@
 // HTTP hardening that needs no sockets: the inspector reads its token from the URL fragment only
 // (a query string reaches the server and its logs), and redactUrl hides query-string passwords.
 import assert from "node:assert/strict";
-import { redactUrl } from "../../src/durable/pg_url.ts";
+import { redactUrl } from "../../src/durable/db/pg_url.ts";
 import { inspectorPage } from "../../src/observe/inspector_page.ts";
 
 /** Runs the page script's token line against a fake `location`. */

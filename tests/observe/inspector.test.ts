@@ -1,7 +1,7 @@
 // The live inspector over HTTP: the page, pattern validation, the event stream with its stats,
 // bounded per-client delivery, and clean shutdown on disconnect and on close().
 import assert from "node:assert/strict";
-import type { Database } from "../../src/durable/database.ts";
+import type { Database } from "../../src/durable/db/database.ts";
 import type { DomainEvent } from "../../src/events/types.ts";
 import { type InspectorOptions, inspectorRoutes } from "../../src/observe/inspector.ts";
 import { serveObservability } from "../../src/observe/server.ts";

@@ -2,7 +2,7 @@
 // driven with puppeteer-core (no browser download). Skipped with a message when /usr/bin/chromium
 // is absent or the test runs without permission to start it.
 import assert from "node:assert/strict";
-import type { Database } from "../../src/durable/database.ts";
+import type { Database } from "../../src/durable/db/database.ts";
 import { inspectorRoutes } from "../../src/observe/inspector.ts";
 import { withPglite } from "../_db.ts";
 import { exampleTemplate, openTasker } from "../worker/_engine.ts";

@@ -4,7 +4,8 @@ import { formatSseComment, formatSseEvent, SseStream } from "../../src/observe/s
 import { ratesBetween, RecentTasks } from "../../src/observe/inspector_stats.ts";
 import { TemplateRegistry } from "../../src/template/registry.ts";
 import { parseTemplate } from "../../src/template/load.ts";
-import type { ClaimedStep, RecordedOutcome } from "../../src/worker/step_store.ts";
+import type { RecordedOutcome } from "../../src/worker/step_outcomes.ts";
+import type { ClaimedStep } from "../../src/worker/step_store.ts";
 import { parseFrame } from "./_inspector_helpers.ts";
 
 Deno.test("an SSE event is framed with event, id and one data line per line", () => {

@@ -4,7 +4,7 @@
 // page, token and all.
 // Skipped with a message when /usr/bin/chromium is absent or may not be started.
 import assert from "node:assert/strict";
-import type { Database } from "../../src/durable/database.ts";
+import type { Database } from "../../src/durable/db/database.ts";
 import { serveObservability } from "../../src/observe/server.ts";
 import { withPglite } from "../_db.ts";
 import { gatedTemplate, gateSwitch, openGatedTasker } from "./_task_fixtures.ts";
@@ -74,7 +74,7 @@ Deno.test({
           context: { mode: "pass" },
         });
         await tasker.waitFor(passed.task_uuid, { timeoutMs: 20_000 });
-        await tasker.writer.flush();
+        await tasker.flush();
         const link = `a.open-task[href="/tasks/${passed.task_uuid}#token=${TOKEN}"]`;
         await page.waitForSelector(link);
         // The list is redrawn every stats tick: find and click the link in one step.

@@ -33,11 +33,11 @@ dbTest("metrics count steps, step times, events by path and actor mailboxes", as
     });
     const done = await tasker.waitFor(task.task_uuid);
     assert.equal(done.status, "complete");
-    await tasker.writer.flush();
+    await tasker.flush();
     await eventually(() => seen.length === 4 || undefined, "the recorder's four fast events");
 
     const m = await tasker.metrics();
-    assert.equal(m.worker_id, tasker.worker.id);
+    assert.equal(m.worker_id, tasker.workerId);
     // Four steps, the payment twice (a retryable failure, then success).
     assert.equal(m.steps.processed, 5);
     assert.equal(m.steps.succeeded, 4);

@@ -9,13 +9,15 @@ import type { DeliveryMode, DomainEvent } from "../../src/events/types.ts";
 import {
   eventTraceparent,
   formatTraceparent,
-  type InstrumentedTasker,
   OtelInstrumentation,
   parseTraceparent,
 } from "../../src/observe/otel.ts";
-import type { ClaimedStep, RecordedOutcome } from "../../src/worker/step_store.ts";
+import type { RecordedOutcome } from "../../src/worker/step_outcomes.ts";
+import type { ClaimedStep } from "../../src/worker/step_store.ts";
 import type { OutcomeListener } from "../../src/worker/worker.ts";
-import { DurableWriter } from "../../src/durable/writer.ts";
+import type { Tasker } from "../../src/worker/tasker.ts";
+import { bindTaskerEngine, type TaskerEngine } from "../../src/worker/tasker_engine.ts";
+import { DurableWriter } from "../../src/durable/writer/writer.ts";
 import { DurableEventCapture } from "../../src/testing/durable_capture.ts";
 import { uniqueName, withPglite } from "../_db.ts";
 import { AlsContextManager, RecordingMeter, RecordingTracer } from "./_otel_recorders.ts";
@@ -331,9 +333,16 @@ function outcomeOf(
   };
 }
 
-function fakeTasker(): { tasker: InstrumentedTasker; listeners: Set<OutcomeListener> } {
+function fakeTasker(): { tasker: Tasker; listeners: Set<OutcomeListener> } {
   const listeners = new Set<OutcomeListener>();
   const tasker = {
+    bus: {
+      stats: () => ({ dropped: 5 }),
+      system: { stats: () => ({ perActor: [{ name: "a", mailboxDepth: 2 }] }) },
+    },
+  };
+  // The instrumentation reads the worker and writer from the Tasker's (private) engine.
+  bindTaskerEngine(tasker, {
     worker: {
       onOutcome: (listener: OutcomeListener) => {
         listeners.add(listener);
@@ -342,10 +351,6 @@ function fakeTasker(): { tasker: InstrumentedTasker; listeners: Set<OutcomeListe
       stats: () => ({ in_progress: 1 }),
     },
     writer: { stats: () => ({ buffer_depth: 3, latency_p99_ms: 4, written: 10, dropped: 0 }) },
-    bus: {
-      stats: () => ({ dropped: 5 }),
-      system: { stats: () => ({ perActor: [{ name: "a", mailboxDepth: 2 }] }) },
-    },
-  };
-  return { tasker: tasker as unknown as InstrumentedTasker, listeners };
+  } as unknown as TaskerEngine);
+  return { tasker: tasker as unknown as Tasker, listeners };
 }

@@ -5,6 +5,7 @@ import { dbTest } from "../_db.ts";
 import { exampleTemplate, openTasker } from "../worker/_engine.ts";
 import { cuttable, get } from "./_helpers.ts";
 import { parsePrometheus, sampleValue } from "./_prometheus.ts";
+import { taskerEngine } from "../../src/worker/tasker_engine.ts";
 
 const LINEAR = "linear_workflow/mathematical_sequence.yaml";
 const JSON_TYPE = "application/json; charset=utf-8";
@@ -30,7 +31,7 @@ dbTest("every route answers with its status and content type", async (db) => {
   };
   const health = await json("/health");
   assert.equal(health.status, "healthy");
-  assert.equal(health.worker_id, tasker.worker.id);
+  assert.equal(health.worker_id, tasker.workerId);
   assert.equal(health.components.database, "healthy");
   assert.equal((await json("/health/live")).status, "alive");
   assert.deepEqual(await json("/health/ready"), { ready: true, reason: null });
@@ -45,10 +46,10 @@ dbTest("every route answers with its status and content type", async (db) => {
   assert.equal(worker.step_time.count, 4);
   const events = await json("/metrics/events");
   assert.deepEqual(Object.keys(events).sort(), ["bus", "router", "subscribers", "writer"]);
-  assert.equal(events.router.total_routed, tasker.worker.routerStats().total_routed);
+  assert.equal(events.router.total_routed, taskerEngine(tasker).worker.routerStats().total_routed);
 
   const config = await json("/config");
-  assert.equal(config.worker_id, tasker.worker.id);
+  assert.equal(config.worker_id, tasker.workerId);
   assert.deepEqual(config.worker.namespaces, [template.namespace_name]);
   assert.deepEqual(config.http, {
     hostname: "127.0.0.1",

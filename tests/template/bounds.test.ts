@@ -11,7 +11,7 @@ import {
 import { validateTemplate } from "../../src/template/validate.ts";
 import { baseRetryDelayMs, MAX_RETRY_DELAY_MS, retryDelayMs } from "../../src/worker/backoff.ts";
 import { stepGraph } from "../../src/worker/graph.ts";
-import { issueAt, issuesOf, oneStep } from "./helpers.ts";
+import { issueAt, issuesOf, oneStep } from "./_helpers.ts";
 
 Deno.test("timeout_seconds above what a timer holds (2^31-1 ms) is a load error", () => {
   assert.equal(MAX_TIMEOUT_SECONDS, 2147483);

@@ -4,10 +4,11 @@
 import assert from "node:assert/strict";
 import { UnsupportedStepError } from "../../src/template/mod.ts";
 import { HandlerRegistry } from "../../src/worker/handler_registry.ts";
-import { failure, success } from "../../src/worker/types.ts";
+import { failure, success } from "../../src/worker/step_handler.ts";
 import { dbTest, uniqueName } from "../_db.ts";
 import { openTasker } from "../worker/_engine.ts";
 import { parseTemplate } from "../../src/template/load.ts";
+import { taskerEngine } from "../../src/worker/tasker_engine.ts";
 
 const template = (namespace: string, steps: string, more = "", environment?: string) =>
   parseTemplate(
@@ -119,7 +120,7 @@ dbTest("retry.initial_delay (seconds) is the backoff base the engine waits", asy
   );
   await using tasker = await openTasker(db, [t], { handlers, random: () => 0 });
   const delays: number[] = [];
-  tasker.worker.onOutcome((_, outcome) => {
+  taskerEngine(tasker).worker.onOutcome((_, outcome) => {
     if (outcome.retry_delay_ms !== undefined) delays.push(outcome.retry_delay_ms);
   });
   const task = await tasker.submit({ namespace: t.namespace_name, name: "effects", context: {} });

@@ -7,7 +7,7 @@ import {
   TemplateLoadError,
   TemplateValidationError,
 } from "../../src/template/mod.ts";
-import { oneStep } from "./helpers.ts";
+import { oneStep } from "./_helpers.ts";
 
 const TEMPLATES = new URL("../../templates/", import.meta.url).pathname;
 

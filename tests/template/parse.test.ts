@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { parseTemplate } from "../../src/template/mod.ts";
-import { issueAt, issuesOf, oneStep } from "./helpers.ts";
+import { issueAt, issuesOf, oneStep } from "./_helpers.ts";
 
 const FULL = `
 name: checkout

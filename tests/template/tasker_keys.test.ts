@@ -10,9 +10,9 @@ import {
 } from "../../src/template/mod.ts";
 import { baseRetryDelayMs } from "../../src/worker/backoff.ts";
 import { HandlerRegistry } from "../../src/worker/handler_registry.ts";
-import { failure, success } from "../../src/worker/types.ts";
+import { failure, success } from "../../src/worker/step_handler.ts";
 import { captureConsole } from "../_console.ts";
-import { issueAt, issuesOf, oneStep } from "./helpers.ts";
+import { issueAt, issuesOf, oneStep } from "./_helpers.ts";
 
 const ENVIRONMENTS = `name: demo
 namespace_name: demo

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { issueAt, issuesOf, oneStep } from "./helpers.ts";
+import { issueAt, issuesOf, oneStep } from "./_helpers.ts";
 
 /** A template whose steps are given as YAML list items (indented by two spaces). */
 function withSteps(steps: string): string {

@@ -8,10 +8,11 @@ import { PublisherRegistry } from "../../src/events/publisher_registry.ts";
 import { buildStepEventContext } from "../../src/events/wire.ts";
 import type { JsonObject } from "../../src/events/types.ts";
 import { loadTemplateFile } from "../../src/template/load.ts";
-import type { EventDeclaration, StepTemplate, TaskTemplate } from "../../src/template/types.ts";
+import type { EventDeclaration } from "../../src/events/declaration.ts";
+import type { StepTemplate, TaskTemplate } from "../../src/template/types.ts";
 import { buildStepContext, runHandler } from "../../src/worker/context.ts";
 import { HandlerRegistry } from "../../src/worker/handler_registry.ts";
-import type { StepContext, StepResult } from "../../src/worker/types.ts";
+import type { StepContext, StepResult } from "../../src/worker/step_handler.ts";
 import { registerExamples } from "../../templates/mod.ts";
 
 export const TASK_UUID = "0193a3c4-1111-7000-8000-00000000abcd";

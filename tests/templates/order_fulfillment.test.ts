@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { JsonObject } from "../../src/events/types.ts";
-import type { StepFailure, StepResult } from "../../src/worker/types.ts";
+import type { StepFailure, StepResult } from "../../src/worker/step_handler.ts";
 import { loadExample, runStep, runWorkflow, TASK_UUID } from "./_helpers.ts";
 
 const template = await loadExample("order_fulfillment/business_workflow.yaml");

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { dbTest } from "../_db.ts";
 import { DurableEventCapture } from "../../src/testing/durable_capture.ts";
 import { CaptureError } from "../../src/testing/fast_capture.ts";
-import { DurableWriter } from "../../src/durable/writer.ts";
+import { DurableWriter } from "../../src/durable/writer/writer.ts";
 import { InvalidNameError } from "../../src/names.ts";
 import { dropQueues, freshNamespace, makeEvent, queueRows } from "../durable/_path_helpers.ts";
 

@@ -1,7 +1,7 @@
 // Helpers for the dynamic-workflow tests: tasker-core's fixture templates moved to a fresh
 // namespace, and a Tasker running them with a given set of handlers.
 import { fileURLToPath } from "node:url";
-import type { Database } from "../../src/durable/database.ts";
+import type { Database } from "../../src/durable/db/database.ts";
 import type { TaskTemplate } from "../../src/template/types.ts";
 import { HandlerRegistry } from "../../src/worker/handler_registry.ts";
 import type { Tasker, TaskerOptions } from "../../src/worker/tasker.ts";

@@ -2,7 +2,7 @@
 // a server database, so every test isolates its queues and tasks by namespace), and a Tasker
 // wired to the test's database.
 import { fileURLToPath } from "node:url";
-import type { Database } from "../../src/durable/database.ts";
+import type { Database } from "../../src/durable/db/database.ts";
 import { parseTemplate } from "../../src/template/load.ts";
 import { TemplateRegistry } from "../../src/template/registry.ts";
 import type { TaskTemplate } from "../../src/template/types.ts";

@@ -1,14 +1,14 @@
 // Helpers for the operations tests (identity, operator actions, staleness, priority): a Tasker
 // on the test's database running one inline template in a namespace of its own, with handlers
 // given by the test.
-import type { Database } from "../../src/durable/database.ts";
+import type { Database } from "../../src/durable/db/database.ts";
 import { HandlerRegistry } from "../../src/worker/handler_registry.ts";
 import type { TaskState } from "../../src/worker/step_store.ts";
 import type { TaskStatus } from "../../src/worker/task_status.ts";
 import { Tasker, type TaskerOptions } from "../../src/worker/tasker.ts";
 import { TemplateRegistry } from "../../src/template/registry.ts";
 import type { TaskTemplate } from "../../src/template/types.ts";
-import type { StepHandler } from "../../src/worker/types.ts";
+import type { StepHandler } from "../../src/worker/step_handler.ts";
 import { uniqueName } from "../_db.ts";
 import { parseTemplateIn } from "./_engine.ts";
 

@@ -2,37 +2,14 @@
 // completed by hand frees its slot, so the next pending worker of its batch starts — otherwise a
 // batch held back by `parallelism` would wait for ever.
 import assert from "node:assert/strict";
-import { parseTemplate } from "../../src/template/load.ts";
 import { batchSuccess, createCursorConfigs } from "../../src/worker/batches.ts";
 import type { HandlerRegistry } from "../../src/worker/handler_registry.ts";
-import { failure, success } from "../../src/worker/types.ts";
+import { failure, success } from "../../src/worker/step_handler.ts";
 import { dbTest, uniqueName } from "../_db.ts";
+import { batchedTemplate } from "./_batch_fixtures.ts";
 import { openWith } from "./_dynamic.ts";
 
-const ONE_AT_A_TIME = (namespace: string) =>
-  parseTemplate(`name: batched
-namespace_name: ${namespace}
-version: 1.0.0
-steps:
-  - name: scan
-    type: batchable
-    handler: { callable: b.scan }
-  - name: work
-    type: batch_worker
-    dependencies: [scan]
-    handler: { callable: b.work }
-    retry: { max_attempts: 1 }
-    batch_config:
-      batch_size: 10
-      parallelism: 1
-      cursor_field: id
-      worker_template: work
-      failure_strategy: fail_fast
-  - name: sum
-    type: deferred_convergence
-    dependencies: [work]
-    handler: { callable: b.sum }
-`);
+const ONE_AT_A_TIME = (namespace: string) => batchedTemplate(namespace);
 
 const handlers = (h: HandlerRegistry) =>
   h.register("b.scan", () => batchSuccess("work", createCursorConfigs(30, 3)))

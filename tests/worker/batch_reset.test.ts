@@ -1,42 +1,20 @@
 // Resetting a failed batch worker respects its batch's `parallelism`: the reset worker waits its
 // turn like the batch's other pending workers instead of being queued beside the ones running.
 import assert from "node:assert/strict";
-import { parseTemplate } from "../../src/template/load.ts";
 import { TemplateRegistry } from "../../src/template/registry.ts";
 import type { TaskTemplate } from "../../src/template/types.ts";
 import { batchSuccess, createCursorConfigs } from "../../src/worker/batches.ts";
 import type { HandlerRegistry } from "../../src/worker/handler_registry.ts";
 import { resetStep } from "../../src/worker/task_actions.ts";
 import type { Tasker } from "../../src/worker/tasker.ts";
-import { failure, success } from "../../src/worker/types.ts";
+import { failure, success } from "../../src/worker/step_handler.ts";
 import { dbTest, uniqueName } from "../_db.ts";
+import { batchedTemplate } from "./_batch_fixtures.ts";
 import { openWith } from "./_dynamic.ts";
 import { deferred, until } from "./_operations.ts";
 
 const batched = (namespace: string, parallelism: number) =>
-  parseTemplate(`name: batched
-namespace_name: ${namespace}
-version: 1.0.0
-steps:
-  - name: scan
-    type: batchable
-    handler: { callable: b.scan }
-  - name: work
-    type: batch_worker
-    dependencies: [scan]
-    handler: { callable: b.work }
-    retry: { max_attempts: 1 }
-    batch_config:
-      batch_size: 10
-      parallelism: ${parallelism}
-      cursor_field: id
-      worker_template: work
-      failure_strategy: continue_on_failure
-  - name: sum
-    type: deferred_convergence
-    dependencies: [work]
-    handler: { callable: b.sum }
-`);
+  batchedTemplate(namespace, { parallelism, failureStrategy: "continue_on_failure" });
 
 /**
  * Handlers whose batch 001 fails on its first run and whose batch 002 runs until `release`;

@@ -11,7 +11,7 @@ import {
   noBatchesResult,
   readBatchOutcome,
 } from "../../src/worker/batches.ts";
-import { failure, success } from "../../src/worker/types.ts";
+import { failure, success } from "../../src/worker/step_handler.ts";
 import { registerBatchExample, registerDiamond } from "../fixtures/dynamic_handlers.ts";
 import { dbTest, uniqueName } from "../_db.ts";
 import { DurableEventCapture } from "../../src/testing/durable_capture.ts";
@@ -27,6 +27,7 @@ interface Wire {
   };
 }
 import { fixtureTemplate, openWith, stepNames } from "./_dynamic.ts";
+import { taskerEngine } from "../../src/worker/tasker_engine.ts";
 
 Deno.test("cursor configs: ceil(total / count) each, ids 001…", () => {
   assert.deepEqual(createCursorConfigs(1000, 3).map((c) => c.batch_size), [334, 334, 332]);
@@ -490,7 +491,7 @@ dbTest(
         if (batch === "002") await failedRecorded;
       }),
     );
-    tasker.worker.onOutcome((claim, outcome) => {
+    taskerEngine(tasker).worker.onOutcome((claim, outcome) => {
       if (claim.step.name === "work_001" && outcome.state === "error") failed();
     });
     const task = await tasker.submit({ namespace: t.namespace_name, name: "batched", context: {} });

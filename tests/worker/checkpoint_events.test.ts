@@ -2,11 +2,11 @@
 // CheckpointRecord, history and all) — the last one saved, also when a retry resumed from an
 // earlier attempt's checkpoint — and null for a step that never yielded.
 import assert from "node:assert/strict";
-import type { Database } from "../../src/durable/database.ts";
+import type { Database } from "../../src/durable/db/database.ts";
 import { eventView } from "../../src/events/view.ts";
 import { DurableEventCapture } from "../../src/testing/durable_capture.ts";
 import { checkpointYield } from "../../src/worker/checkpoints.ts";
-import { failure, success } from "../../src/worker/types.ts";
+import { failure, success } from "../../src/worker/step_handler.ts";
 import { dbTest } from "../_db.ts";
 import { inlineTemplate, operationsTasker } from "./_operations.ts";
 
@@ -64,7 +64,7 @@ for (const failOnce of [false, true]) {
       assert.equal(done.steps.count!.attempts, failOnce ? 2 : 1);
       const stored = done.steps.count!.checkpoint!;
       assert.deepEqual(stored.history.map((h) => h.cursor), [10, 20]);
-      await tasker.writer.flush();
+      await tasker.flush();
       const fired = await checkpoints(db, t.namespace_name);
       assert.deepEqual(fired.count, stored, "the event carries the checkpoint status shows");
       assert.equal(fired.after, null, "a step that never yielded: null");

@@ -3,10 +3,10 @@
 // yields without attempts, a retry resuming from the last checkpoint, a permanent failure
 // keeping it; the history visible in the task's status.
 import assert from "node:assert/strict";
-import type { Database } from "../../src/durable/database.ts";
+import type { Database } from "../../src/durable/db/database.ts";
 import { parseTemplate } from "../../src/template/load.ts";
 import { checkpointYield, saveCheckpoint } from "../../src/worker/checkpoints.ts";
-import { success } from "../../src/worker/types.ts";
+import { success } from "../../src/worker/step_handler.ts";
 import { registerCheckpoint } from "../fixtures/dynamic_handlers.ts";
 import { dbTest, uniqueName } from "../_db.ts";
 import { fixtureTemplate, openWith } from "./_dynamic.ts";

@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
 import { captureConsole } from "../_console.ts";
 import { buildStepContext, runHandler, type StepContextInput } from "../../src/worker/context.ts";
-import { failure, type StepContext, type StepHandler, success } from "../../src/worker/types.ts";
+import {
+  failure,
+  type StepContext,
+  type StepHandler,
+  success,
+} from "../../src/worker/step_handler.ts";
 
 function attempt(overrides: Partial<StepContextInput> = {}): StepContextInput {
   return {

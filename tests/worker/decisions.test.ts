@@ -12,7 +12,7 @@ import {
   dynamicSteps,
   initialStepSet,
 } from "../../src/worker/step_set.ts";
-import { failure, success } from "../../src/worker/types.ts";
+import { failure, success } from "../../src/worker/step_handler.ts";
 import { registerApproval } from "../fixtures/dynamic_handlers.ts";
 import { dbTest, uniqueName } from "../_db.ts";
 import { fixtureTemplate, openWith, stepNames } from "./_dynamic.ts";

@@ -4,9 +4,10 @@
 import assert from "node:assert/strict";
 import { FastEventCapture } from "../../src/testing/fast_capture.ts";
 import { DurableEventCapture } from "../../src/testing/durable_capture.ts";
-import type { Database } from "../../src/durable/database.ts";
+import type { Database } from "../../src/durable/db/database.ts";
 import { dbTest } from "../_db.ts";
 import { exampleTemplate, openTasker } from "./_engine.ts";
+import { taskerEngine } from "../../src/worker/tasker_engine.ts";
 
 async function runPayments(db: Database, simulate?: "retryable" | "permanent") {
   const template = await exampleTemplate("domain_events/domain_event_publishing.yaml", "pay");
@@ -22,7 +23,7 @@ async function runPayments(db: Database, simulate?: "retryable" | "permanent") {
     if (simulate) context.simulate_failure = simulate;
     const task = await tasker.submit({ namespace, name: template.name, context });
     const status = await tasker.waitFor(task.task_uuid, { timeoutMs: 20_000 });
-    await tasker.writer.flush();
+    await tasker.flush();
     await tasker.bus.close({ deadlineMs: 5000 });
     const durable = new DurableEventCapture(db);
     // Batches of one queue may commit out of order on a server (several in flight); event ids
@@ -39,7 +40,7 @@ async function runPayments(db: Database, simulate?: "retryable" | "permanent") {
       fast: fast.events,
       durable: queued,
       owed: owed[0]!.n,
-      router: tasker.worker.routerStats(),
+      router: taskerEngine(tasker).worker.routerStats(),
     };
   } finally {
     await fast.close();

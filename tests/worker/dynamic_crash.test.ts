@@ -4,8 +4,8 @@
 // in the transaction that recorded the outcome, so a fresh worker finishes the task.
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { openPostgres } from "../../src/durable/postgres.ts";
-import { migrate } from "../../src/durable/migrations.ts";
+import { openPostgres } from "../../src/durable/db/postgres.ts";
+import { migrate } from "../../src/durable/db/migrate.ts";
 import { TemplateRegistry } from "../../src/template/registry.ts";
 import { HandlerRegistry } from "../../src/worker/handler_registry.ts";
 import { submitTask } from "../../src/worker/submit.ts";

@@ -11,7 +11,7 @@ import { dbTest } from "../_db.ts";
 import { fixtureTemplate, openWith, stepNames } from "./_dynamic.ts";
 
 async function runEach(
-  db: import("../../src/durable/database.ts").Database,
+  db: import("../../src/durable/db/database.ts").Database,
   paths: string[],
   register: (h: HandlerRegistry, t: TaskTemplate) => void,
   check: (

@@ -6,13 +6,14 @@ import assert from "node:assert/strict";
 import { FastEventCapture } from "../../src/testing/fast_capture.ts";
 import { DurableEventCapture } from "../../src/testing/durable_capture.ts";
 import { HandlerRegistry } from "../../src/worker/handler_registry.ts";
-import { success } from "../../src/worker/types.ts";
+import { success } from "../../src/worker/step_handler.ts";
 import { Tasker } from "../../src/worker/tasker.ts";
 import { TemplateRegistry } from "../../src/template/registry.ts";
 import { WorkerConfigError } from "../../src/worker/worker_errors.ts";
 import { domainEventsQueue } from "../../src/names.ts";
 import { dbTest, uniqueName } from "../_db.ts";
 import { openTasker, parseTemplateIn } from "./_engine.ts";
+import { taskerEngine } from "../../src/worker/tasker_engine.ts";
 
 const yaml = `
 name: fires
@@ -79,7 +80,7 @@ dbTest("durable events are in PGMQ when the step commits, nothing owed", async (
     const broadcast = fast.events.filter((e) => e.event_name === "audit.broadcast");
     assert.equal(broadcast.length, 1, "the broadcast event reached the bus once");
     assert.equal(broadcast[0]!.event_id, byName.get("audit.broadcast")!.event_id);
-    assert.equal(tasker.writer.stats().written, 2, "counted by the writer");
+    assert.equal(taskerEngine(tasker).writer.stats().written, 2, "counted by the writer");
     const status = await tasker.status(task.task_uuid);
     assert.deepEqual(
       status.events.map((e) => [e.event_name, e.step_name, e.sent]).sort(),

@@ -9,7 +9,11 @@ import {
   MissingHandlersError,
   UnknownHandlerError,
 } from "../../src/worker/handler_registry.ts";
-import { type StepContext, type StepHandlerFunction, success } from "../../src/worker/types.ts";
+import {
+  type StepContext,
+  type StepHandlerFunction,
+  success,
+} from "../../src/worker/step_handler.ts";
 
 const ok: StepHandlerFunction = () => success(null);
 

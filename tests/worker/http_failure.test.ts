@@ -11,9 +11,10 @@ import {
   retryAfterMs,
 } from "../../src/worker/http_failure.ts";
 import type { RecordedOutcome } from "../../src/worker/step_outcomes.ts";
-import { failure, success } from "../../src/worker/types.ts";
+import { failure, success } from "../../src/worker/step_handler.ts";
 import { dbTest } from "../_db.ts";
 import { inlineTemplate, operationsTasker } from "./_operations.ts";
+import { taskerEngine } from "../../src/worker/tasker_engine.ts";
 
 Deno.test("status codes: Tasker's retryable set and error types", () => {
   assert.deepEqual([...RETRYABLE_STATUSES].sort(), [408, 429, 500, 502, 503, 504]);
@@ -134,7 +135,7 @@ dbTest("the engine retries after the server's Retry-After, not the step's backof
     },
   });
   const outcomes: RecordedOutcome[] = [];
-  tasker.worker.onOutcome((_claim, outcome) => void outcomes.push(outcome));
+  taskerEngine(tasker).worker.onOutcome((_claim, outcome) => void outcomes.push(outcome));
   const task = await tasker.submit({
     namespace: template.namespace_name,
     name: template.name,

@@ -13,7 +13,7 @@ import {
 } from "../../src/worker/task_identity.ts";
 import { TaskRequestError } from "../../src/worker/task_request_wire.ts";
 import { priorityBand, stepQueueFor } from "../../src/worker/priority_queues.ts";
-import { success } from "../../src/worker/types.ts";
+import { success } from "../../src/worker/step_handler.ts";
 import { dbTest } from "../_db.ts";
 import { inlineTemplate, operationsTasker } from "./_operations.ts";
 

@@ -8,8 +8,9 @@ import { batchSuccess, createCursorConfigs } from "../../src/worker/batches.ts";
 import { decisionSuccess } from "../../src/worker/decisions.ts";
 import type { HandlerRegistry } from "../../src/worker/handler_registry.ts";
 import { InvalidManualResultError } from "../../src/worker/task_actions.ts";
-import { failure, success } from "../../src/worker/types.ts";
+import { failure, success } from "../../src/worker/step_handler.ts";
 import { dbTest, uniqueName } from "../_db.ts";
+import { batchedTemplate } from "./_batch_fixtures.ts";
 import { openWith, stepNames } from "./_dynamic.ts";
 
 const approval = (namespace: string) =>
@@ -44,32 +45,7 @@ const decisionHandlers = (h: HandlerRegistry) =>
     .register("m.finalize", (ctx) => success(ctx.dependencyResults));
 
 const batched = (namespace: string) =>
-  parseTemplate(`name: batched
-namespace_name: ${namespace}
-version: 1.0.0
-steps:
-  - name: scan
-    type: batchable
-    handler: { callable: m.scan }
-    retry: { max_attempts: 1 }
-  - name: work
-    type: batch_worker
-    dependencies: [scan]
-    handler: { callable: m.work }
-    batch_config:
-      batch_size: 10
-      parallelism: 1
-      cursor_field: id
-      worker_template: work
-      failure_strategy: fail_fast
-  - name: sum
-    type: deferred_convergence
-    dependencies: [work]
-    handler: { callable: m.sum }
-  - name: report
-    dependencies: [sum]
-    handler: { callable: m.report }
-`);
+  batchedTemplate(namespace, { callables: "m", singleAttempt: "scan", report: true });
 
 const batchHandlers = (h: HandlerRegistry) =>
   h.register("m.scan", () => failure("inventory API down", { retryable: false }))

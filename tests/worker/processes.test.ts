@@ -4,9 +4,9 @@
 // Embedded PGlite is one process by design, so these run only against a server.
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { openPostgres } from "../../src/durable/postgres.ts";
-import { migrate } from "../../src/durable/migrations.ts";
-import type { Database } from "../../src/durable/database.ts";
+import { openPostgres } from "../../src/durable/db/postgres.ts";
+import { migrate } from "../../src/durable/db/migrate.ts";
+import type { Database } from "../../src/durable/db/database.ts";
 import { TemplateRegistry } from "../../src/template/registry.ts";
 import { submitTask } from "../../src/worker/submit.ts";
 import { taskerMigrations } from "../../src/worker/tasker.ts";

@@ -5,11 +5,14 @@ import { PublisherRegistry } from "../../src/events/publisher_registry.ts";
 import { DurableEventCapture } from "../../src/testing/durable_capture.ts";
 import { HandlerRegistry } from "../../src/worker/handler_registry.ts";
 import { OwedEvents } from "../../src/worker/owed_events.ts";
-import { type ClaimedStep, claimSteps, recordOutcomes } from "../../src/worker/step_store.ts";
+import { claimSteps } from "../../src/worker/step_claims.ts";
+import { recordOutcomes } from "../../src/worker/step_outcomes.ts";
+import type { ClaimedStep } from "../../src/worker/step_store.ts";
 import { templateHash } from "../../src/worker/template_hash.ts";
-import { failure, success } from "../../src/worker/types.ts";
+import { failure, success } from "../../src/worker/step_handler.ts";
 import { dbTest, uniqueName } from "../_db.ts";
 import { openTasker, parseTemplateIn } from "./_engine.ts";
+import { taskerEngine } from "../../src/worker/tasker_engine.ts";
 
 const flaky = (namespace: string, backoff: string) =>
   parseTemplateIn(
@@ -43,7 +46,7 @@ dbTest("a failing step is retried with backoff until it succeeds", async (db) =>
   handlers.register("test.after", (ctx) => success(`after ${ctx.dependency("wobble")}`));
   await using tasker = await openTasker(db, [template], { handlers, random: () => 0 });
   const delays: number[] = [];
-  tasker.worker.onOutcome((_, outcome) => {
+  taskerEngine(tasker).worker.onOutcome((_, outcome) => {
     if (outcome.retry_delay_ms !== undefined) delays.push(outcome.retry_delay_ms);
   });
   const task = await tasker.submit({
@@ -172,7 +175,7 @@ steps:
   }
   assert.equal(runs.size, 30 * 4);
   assert.deepEqual([...new Set(runs.values())], [1], "every step ran exactly once");
-  const both = one.worker.stats().processed + two.worker.stats().processed;
+  const both = one.stats().processed + two.stats().processed;
   assert.equal(both, 120);
 });
 
@@ -186,7 +189,7 @@ dbTest("an outcome is not recorded once the claim's lease was taken over", async
     startWorker: false,
   });
   // The Tasker's worker is running; stop it so this test drives the store by hand.
-  await tasker.worker.close();
+  await taskerEngine(tasker).worker.close();
   const task = await tasker.submit({
     namespace: template.namespace_name,
     name: "flaky",
@@ -248,7 +251,9 @@ steps:
       durableEventWrites: "after_commit",
     });
     const lost: string[] = [];
-    crashed.worker.router.attach({ durable: { enqueue: (e) => (lost.push(e.event_id), true) } });
+    taskerEngine(crashed).worker.router.attach({
+      durable: { enqueue: (e) => (lost.push(e.event_id), true) },
+    });
     const task = await crashed.submit({
       namespace: template.namespace_name,
       name: "owes",
@@ -280,11 +285,11 @@ steps:
       durableEventWrites: "after_commit",
     });
     try {
-      await restarted.writer.flush();
+      await restarted.flush();
       const capture = new DurableEventCapture(db);
       const queued = await capture.events(template.namespace_name);
       assert.deepEqual(queued.map((m) => m.event.event_id).sort(), [...lost].sort());
-      assert.equal(restarted.owed.recovered, 2);
+      assert.equal(taskerEngine(restarted).owed.recovered, 2);
       const still = await db.query<{ n: number }>(
         "SELECT count(*)::int AS n FROM tasker.step_events WHERE task_uuid = $1::uuid AND sent_at IS NULL",
         [task.task_uuid],

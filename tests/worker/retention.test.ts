@@ -18,7 +18,7 @@ dbTest("purge deletes old finished tasks with their steps and events, in batches
     tasks.push(await tasker.submit({ namespace: ns, name: template.name, context }));
   }
   for (const t of tasks) await tasker.waitFor(t.task_uuid, { timeoutMs: 20_000 });
-  await tasker.writer.flush();
+  await tasker.flush();
   const [old1, old2, old3, owed, recent, running] = tasks.map((t) => t.task_uuid);
   await db.query(
     "UPDATE tasker.tasks SET completed_at = now() - interval '40 days' WHERE task_uuid = ANY($1::uuid[])",

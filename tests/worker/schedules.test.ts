@@ -1,7 +1,7 @@
 // Recurring schedules: exactly one fire per occurrence among several workers, the catch-up
 // policies after downtime, schedules declared in a template, and clear errors.
 import assert from "node:assert/strict";
-import { migrate } from "../../src/durable/migrations.ts";
+import { migrate } from "../../src/durable/db/migrate.ts";
 import { TemplateRegistry } from "../../src/template/registry.ts";
 import { taskerMigrations } from "../../src/worker/tasker.ts";
 import { ScheduleError, Scheduler } from "../../src/worker/schedules.ts";

@@ -3,10 +3,10 @@
 // threshold gets one DLQ entry and goes to error; stats count it; the entry is resolved), with
 // time moved by back-dating the rows, as tasker-core's test does.
 import assert from "node:assert/strict";
-import type { Database } from "../../src/durable/database.ts";
+import type { Database } from "../../src/durable/db/database.ts";
 import { StalenessDetector } from "../../src/worker/staleness.ts";
 import { DlqResolutionError, dlqStats } from "../../src/worker/task_dlq.ts";
-import { failure, success } from "../../src/worker/types.ts";
+import { failure, success } from "../../src/worker/step_handler.ts";
 import { dbTest } from "../_db.ts";
 import { inlineTemplate, operationsTasker, until } from "./_operations.ts";
 

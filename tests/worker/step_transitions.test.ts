@@ -3,7 +3,7 @@
 // not (operators' changes and task changes are recorded either way).
 import assert from "node:assert/strict";
 import { HandlerRegistry } from "../../src/worker/handler_registry.ts";
-import { failure, success } from "../../src/worker/types.ts";
+import { failure, success } from "../../src/worker/step_handler.ts";
 import { dbTest, uniqueName } from "../_db.ts";
 import { openTasker, parseTemplateIn } from "./_engine.ts";
 
@@ -57,7 +57,7 @@ dbTest(
       "second: in_progress → complete",
     ]);
     const actors = new Set(history.filter((t) => t.step_name).map((t) => t.actor));
-    assert.deepEqual([...actors], [`worker:${tasker.worker.id}`]);
+    assert.deepEqual([...actors], [`worker:${tasker.workerId}`]);
   },
 );
 

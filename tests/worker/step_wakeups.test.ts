@@ -5,9 +5,9 @@
 // LISTEN is polled (logged once). "Another connection" is a second pool on a server; embedded,
 // PGlite is one connection, so it is a second Tasker on the same database.
 import assert from "node:assert/strict";
-import type { Database } from "../../src/durable/database.ts";
-import { migrate } from "../../src/durable/migrations.ts";
-import { openPostgres } from "../../src/durable/postgres.ts";
+import type { Database } from "../../src/durable/db/database.ts";
+import { migrate } from "../../src/durable/db/migrate.ts";
+import { openPostgres } from "../../src/durable/db/postgres.ts";
 import { stepQueue } from "../../src/names.ts";
 import { PriorityBands, stepQueueFor } from "../../src/worker/priority_queues.ts";
 import { ensureQueue } from "../../src/worker/queues.ts";
@@ -22,6 +22,7 @@ import { TemplateRegistry } from "../../src/template/registry.ts";
 import type { TaskTemplate } from "../../src/template/types.ts";
 import { dbTest, postgresUrl, uniqueName, withThrowawayDatabase } from "../_db.ts";
 import { exampleTemplate, openTasker } from "./_engine.ts";
+import { taskerEngine } from "../../src/worker/tasker_engine.ts";
 
 const HOUR_MS = 3_600_000;
 
@@ -58,8 +59,8 @@ function submitter(db: Database, templates: TaskTemplate[]): Promise<Tasker> {
 /** Counts the calls of `worker.wake` (only notifications call it on a worker nobody submits to). */
 function countWakes(tasker: Tasker): { readonly count: number } {
   const counter = { count: 0 };
-  const wake = tasker.worker.wake.bind(tasker.worker);
-  tasker.worker.wake = () => {
+  const wake = taskerEngine(tasker).worker.wake.bind(taskerEngine(tasker).worker);
+  taskerEngine(tasker).worker.wake = () => {
     counter.count++;
     wake();
   };
@@ -183,7 +184,7 @@ dbTest("an idle worker with a one-hour poll runs tasks another Tasker submits", 
       const status = await worker.waitFor(task.task_uuid, { timeoutMs: 20_000 });
       assert.equal(status.status, "complete");
     }
-    assert.equal(worker.worker.stats().succeeded, 4 * 31);
+    assert.equal(worker.stats().succeeded, 4 * 31);
   } finally {
     await close();
   }

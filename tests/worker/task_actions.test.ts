@@ -12,7 +12,7 @@ import {
   StepNotFoundError,
   TASK_ACTION_FROM,
 } from "../../src/worker/transitions.ts";
-import { failure, type StepContext, success } from "../../src/worker/types.ts";
+import { failure, type StepContext, success } from "../../src/worker/step_handler.ts";
 import { ClaimLostError } from "../../src/worker/worker_errors.ts";
 import { dbTest } from "../_db.ts";
 import { deferred, inlineTemplate, operationsTasker, until, untilTask } from "./_operations.ts";
@@ -82,7 +82,7 @@ dbTest(
     await until(
       tasker,
       task.task_uuid,
-      () => tasker.worker.stats().lost_claims === 1,
+      () => tasker.stats().lost_claims === 1,
       "lost claim",
     );
 
@@ -93,7 +93,7 @@ dbTest(
       [["cancelled", null], ["cancelled", null], ["cancelled", null]],
     );
     assert.deepEqual(ran, ["first"]);
-    assert.equal(tasker.worker.stats().processed, 0, "the aborted attempt recorded nothing");
+    assert.equal(tasker.stats().processed, 0, "the aborted attempt recorded nothing");
 
     const history = await tasker.transitions(task.task_uuid);
     const mine = history.filter((t) => t.actor === OPS.by);

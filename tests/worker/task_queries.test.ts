@@ -119,7 +119,7 @@ dbTest("task() shows steps with timing and every event with its payload", async 
     context: { order_id: "o-1", customer_id: "c-1", amount: 12.5 },
   });
   await tasker.waitFor(task.task_uuid, { timeoutMs: 20_000 });
-  await tasker.writer.flush();
+  await tasker.flush();
   const detail = await tasker.task(task.task_uuid);
   assert.equal(detail.status, "complete");
   assert.deepEqual(detail.context, { order_id: "o-1", customer_id: "c-1", amount: 12.5 });

@@ -7,7 +7,7 @@ import {
   type TaskerTaskState,
   type TaskStateFacts,
 } from "../../src/worker/task_status.ts";
-import { failure, success } from "../../src/worker/types.ts";
+import { failure, success } from "../../src/worker/step_handler.ts";
 import { dbTest } from "../_db.ts";
 import { deferred, inlineTemplate, operationsTasker, until } from "./_operations.ts";
 

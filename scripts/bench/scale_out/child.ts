@@ -38,7 +38,7 @@ export interface WorkerLog {
   pid: number;
   /** Every handler call, in call order. */
   runs: HandlerRun[];
-  /** The worker's counters at stop (`tasker.worker.stats()`). */
+  /** The worker's counters at stop (`tasker.stats()`). */
   stats: Record<string, unknown>;
 }
 
@@ -139,7 +139,7 @@ async function worker(url: string, index: number, concurrency: number, logPath: 
     process: index,
     pid: Deno.pid,
     runs,
-    stats: { ...tasker.worker.stats() },
+    stats: { ...tasker.stats() },
   };
   await Deno.writeTextFile(logPath, JSON.stringify(log));
   say({ stopped: runs.length });
