@@ -8,6 +8,7 @@
  * @module
  */
 
+import { setImmediate } from "node:timers";
 import type { Database, Queryable } from "../durable/db/database.ts";
 import { DatabaseClosedError, DatabaseUnavailableError } from "../durable/db/errors.ts";
 import { backoffDelay } from "../backoff.ts";
@@ -114,8 +115,10 @@ export class OutcomeCommitter {
   record(record: StepOutcomeRecord): Promise<RecordedOutcome | null> {
     return new Promise((resolve, reject) => {
       this.#waiting.push({ record, resolve, reject });
-      // A macrotask turn lets handlers finishing in the same tick join the first group.
-      this.#flushing ??= new Promise<void>((done) => setTimeout(done, 0)).then(() => this.#drain());
+      // One turn of the event loop lets handlers finishing in the same tick join the first group.
+      // `setImmediate`, not `setTimeout(0)`: Deno's zero timeout waits about 2 ms, on every idle
+      // step and every cycle at low concurrency.
+      this.#flushing ??= new Promise<void>((done) => setImmediate(done)).then(() => this.#drain());
     });
   }
 
