@@ -1,9 +1,9 @@
 /**
  * Group commit for step outcomes. Handlers finish one by one; their outcomes wait here and are
- * recorded together, one transaction per group, with at most one transaction in flight. Under
- * load the groups grow by themselves (everything that finished during the previous transaction
- * forms the next group), so the cost per step falls as throughput rises; when idle, a lone
- * outcome is written after one macrotask turn.
+ * recorded together, one transaction per group, with at most `maxInFlight` transactions in flight
+ * (one by default). Under load the groups grow by themselves (everything that finished during
+ * the previous transaction forms the next group), so the cost per step falls as throughput rises;
+ * when idle, a lone outcome is written after one turn of the event loop.
  *
  * @module
  */
@@ -28,6 +28,12 @@ interface Waiting {
 export interface CommitterOptions {
   /** Most outcomes per transaction. Default 200. */
   maxGroup?: number;
+  /**
+   * Most group transactions in flight at once. Default 1. With 2 on a server, while one group's
+   * transaction runs there the steps the other group claimed run here, so the worker's CPU and
+   * the server's overlap instead of taking turns (the worker asks for 2 from concurrency 50 up).
+   */
+  maxInFlight?: number;
   /** Attempts per group when the database fails (with backoff between). Default 5. */
   attempts?: number;
   /** Where steps' durable events are written within the group's transaction (see `recordOutcomes`). */
@@ -69,8 +75,12 @@ export class OutcomeCommitter {
   readonly #events: TransactionalEvents | undefined;
   readonly #claims: FollowOnClaims | undefined;
   readonly #transitionActor: string | undefined;
+  readonly #maxInFlight: number;
   #waiting: Waiting[] = [];
-  #flushing: Promise<void> | undefined;
+  /** The group transactions running now. */
+  #flights = new Set<Promise<void>>();
+  /** A flight starts at the next turn of the event loop. */
+  #scheduled = false;
   #groups = 0;
   #recorded = 0;
   #busyMs = 0;
@@ -88,6 +98,7 @@ export class OutcomeCommitter {
     this.#workerId = workerId;
     this.#maxGroup = Math.max(1, options.maxGroup ?? 200);
     this.#attempts = Math.max(1, options.attempts ?? 5);
+    this.#maxInFlight = Math.max(1, options.maxInFlight ?? 1);
     this.#events = options.events;
     this.#claims = options.claims;
     this.#transitionActor = options.transitionActor;
@@ -115,31 +126,53 @@ export class OutcomeCommitter {
   record(record: StepOutcomeRecord): Promise<RecordedOutcome | null> {
     return new Promise((resolve, reject) => {
       this.#waiting.push({ record, resolve, reject });
-      // One turn of the event loop lets handlers finishing in the same tick join the first group.
-      // `setImmediate`, not `setTimeout(0)`: Deno's zero timeout waits about 2 ms, on every idle
-      // step and every cycle at low concurrency.
-      this.#flushing ??= new Promise<void>((done) => setImmediate(done)).then(() => this.#drain());
+      this.#schedule();
     });
   }
 
   /** Whether outcomes are waiting or being written (their transaction will claim next steps). */
   get busy(): boolean {
-    return this.#flushing !== undefined;
+    return this.#scheduled || this.#flights.size > 0;
   }
 
   /** Resolves when nothing is waiting or being written. */
   async idle(): Promise<void> {
-    while (this.#flushing) await this.#flushing;
+    while (this.busy) {
+      if (this.#flights.size > 0) await Promise.race(this.#flights);
+      else await new Promise((resolve) => setImmediate(resolve));
+    }
   }
 
-  async #drain(): Promise<void> {
-    try {
-      while (this.#waiting.length > 0) {
-        const group = this.#waiting.splice(0, this.#maxGroup);
-        await this.#commit(group);
-      }
-    } finally {
-      this.#flushing = undefined;
+  /** Most group transactions in flight at once (see {@link CommitterOptions.maxInFlight}). */
+  get maxInFlight(): number {
+    return this.#maxInFlight;
+  }
+
+  /** Starts a flight at the next turn of the event loop, if one more may fly. */
+  #schedule(): void {
+    if (this.#scheduled || this.#flights.size >= this.#maxInFlight) return;
+    this.#scheduled = true;
+    // One turn of the event loop lets handlers finishing in the same tick join the group.
+    // `setImmediate`, not `setTimeout(0)`: Deno's zero timeout waits about 2 ms, on every idle
+    // step and every cycle at low concurrency.
+    setImmediate(() => {
+      this.#scheduled = false;
+      if (this.#waiting.length === 0 || this.#flights.size >= this.#maxInFlight) return;
+      const flight = this.#fly().finally(() => {
+        this.#flights.delete(flight);
+        if (this.#waiting.length > 0) this.#schedule();
+      });
+      this.#flights.add(flight);
+    });
+  }
+
+  /** Commits groups while outcomes wait; another flight takes the groups formed meanwhile. */
+  async #fly(): Promise<void> {
+    while (this.#waiting.length > 0) {
+      const group = this.#waiting.splice(0, this.#maxGroup);
+      // Outcomes arriving while this group commits may form the next flight's group.
+      this.#schedule();
+      await this.#commit(group);
     }
   }
 

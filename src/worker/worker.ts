@@ -116,6 +116,8 @@ export class Worker implements AsyncDisposable {
   /** LISTEN/NOTIFY wake-ups for steps other processes send (step_wakeups.ts). */
   #wakeups: StepWakeups | undefined;
   readonly #committer: OutcomeCommitter;
+  /** Most slots one commit's follow-on claim takes: the concurrency shared by the flights. */
+  readonly #followOnSlots: number;
   readonly #lease: number;
   readonly #renewalMs: number;
   readonly #foreignTimeout: number;
@@ -143,11 +145,14 @@ export class Worker implements AsyncDisposable {
     this.#foreignTimeout = options.foreignTimeoutSeconds ?? 600;
     this.#graceMs = options.shutdownGraceMs ?? 2_000;
     this.#committer = new OutcomeCommitter(options.db, this.id, {
+      maxInFlight: commitFlights(options.db, this.#concurrency),
       ...(options.eventsWithOutcomes ? { events: options.eventsWithOutcomes } : {}),
       ...(options.recordStepTransitions ? { transitionActor: `worker:${this.id}` } : {}),
       // Each commit also claims the next steps, in its own transaction (committer.ts).
       claims: {
-        reserve: () => this.#reserve(),
+        // Each flight claims its share of the slots, so while one group commits, the steps
+        // the other claimed run (two flights on a server: worker and server CPU overlap).
+        reserve: () => this.#reserve(this.#followOnSlots),
         claim: async (tx, slots) => {
           const claimed = await this.#claimer.claim(tx, slots);
           return () => this.#startClaimRound(claimed);
@@ -157,6 +162,7 @@ export class Worker implements AsyncDisposable {
         },
       },
     });
+    this.#followOnSlots = Math.ceil(this.#concurrency / this.#committer.maxInFlight);
     const namespaces = options.namespaces ?? options.templates.namespaces();
     this.#queues = namespaces.map(stepQueue);
     this.#bands = new PriorityBands(namespaces);
@@ -400,9 +406,9 @@ export class Worker implements AsyncDisposable {
   }
 
   /** Takes every free slot for one claim round; 0 when none is free or the worker stops. */
-  #reserve(): number {
+  #reserve(most = Infinity): number {
     if (this.#stopRequested?.aborted) return 0;
-    const slots = Math.max(0, this.#free());
+    const slots = Math.max(0, Math.min(most, this.#free()));
     this.#reserved += slots;
     return slots;
   }
@@ -642,4 +648,14 @@ async function settledWithin(work: ReadonlySet<Promise<void>>, ms: number): Prom
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * Commit transactions in flight at once: two on a server from concurrency 50 up, so that while
+ * one group commits the other's steps run (measured at concurrency 100, fsync-on server: 1.09×
+ * without events, 1.15× with one durable event per step); one below that, where halving the
+ * groups doubled the transactions (0.90× at concurrency 10), and on PGlite (one connection).
+ */
+function commitFlights(db: Database, concurrency: number): number {
+  return db.kind === "postgres" && concurrency >= 50 ? 2 : 1;
 }

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { postgresUrl } from "../_db.ts";
 import { openPostgres } from "../../src/durable/db/postgres.ts";
+import { Tasker } from "../../src/worker/tasker.ts";
+import { TemplateRegistry } from "../../src/template/registry.ts";
 
 // One connection, so the statements a query prepares are visible to the next query.
 const PREPARED = "SELECT statement FROM pg_prepared_statements WHERE statement = ANY($1::text[])";
@@ -43,4 +45,27 @@ Deno.test("the server adapter prepares the statements it runs, up to preparedSta
     const rows = await db.query<{ statement: string }>(PREPARED, [[FIRST]]);
     assert.deepEqual(rows.map((row) => row.statement), [FIRST]);
   });
+});
+
+Deno.test("planCacheMode sets the sessions' plan_cache_mode; a Tasker's own pools plan once", {
+  ignore: postgresUrl() === undefined,
+}, async () => {
+  const url = postgresUrl()!;
+  const mode = async (db: { query<T>(sql: string): Promise<T[]> }) =>
+    (await db.query<{ plan_cache_mode: string }>("SHOW plan_cache_mode"))[0]!.plan_cache_mode;
+  {
+    await using db = await openPostgres({ url, poolSize: 1, planCacheMode: "force_custom_plan" });
+    assert.equal(await mode(db), "force_custom_plan");
+  }
+  {
+    await using db = await openPostgres({ url, poolSize: 1 });
+    assert.equal(await mode(db), "auto");
+  }
+  await using tasker = await Tasker.open({
+    templates: new TemplateRegistry(),
+    database: { url, poolSize: 1 },
+    startWorker: false,
+    recovery: false,
+  });
+  assert.equal(await mode(tasker.db), "force_generic_plan");
 });

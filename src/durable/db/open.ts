@@ -12,7 +12,7 @@ import { readEnv } from "../../env.ts";
 import { errorMessage } from "../../error_message.ts";
 import { migrate } from "./migrate.ts";
 import { openPglite } from "./pglite.ts";
-import { openPostgres } from "./postgres.ts";
+import { openPostgres, type PostgresOptions } from "./postgres.ts";
 import { redactUrl } from "./pg_url.ts";
 
 /** Options of {@link openDatabase}. */
@@ -25,6 +25,8 @@ export interface OpenDatabaseOptions {
   poolSize?: number;
   /** PostgreSQL: most SQL texts run as prepared statements (default 500; `0`: none, for PgBouncer). */
   preparedStatements?: number;
+  /** PostgreSQL: the sessions' `plan_cache_mode` (default: the server's). */
+  planCacheMode?: PostgresOptions["planCacheMode"];
   /** Run the built-in migrations after opening (default `true`). */
   migrate?: boolean;
 }
@@ -55,6 +57,7 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
       url,
       poolSize: options.poolSize,
       preparedStatements: options.preparedStatements,
+      planCacheMode: options.planCacheMode,
     })
     : await openPglite({ dataDir: options.dataDir ?? readEnv("TASKER_DATA_DIR") });
   if (options.migrate !== false) {

@@ -41,6 +41,13 @@ export interface PostgresOptions {
    * bound. `0` prepares nothing: behind PgBouncer in transaction mode before 1.21.
    */
   preparedStatements?: number;
+  /**
+   * The session's `plan_cache_mode` (default: the server's, normally `auto`).
+   * `force_generic_plan` plans each prepared statement once: the task engine's pools use it,
+   * because re-planning its claim and outcome statements with each call's values cost more than
+   * executing them.
+   */
+  planCacheMode?: "auto" | "force_generic_plan" | "force_custom_plan";
 }
 
 /** A {@link Database} backed by a postgres.js pool. */
@@ -138,7 +145,10 @@ export async function openPostgres(options: PostgresOptions): Promise<PostgresDa
       // rejection is unhandled and Deno exits (porsager/postgres#1192). Every array parameter
       // here has an explicit SQL cast, so the catalog is not needed.
       fetch_types: false,
-      connection: { application_name: "deno-tasker" },
+      connection: {
+        application_name: "deno-tasker",
+        ...(options.planCacheMode ? { plan_cache_mode: options.planCacheMode } : {}),
+      },
       // deno-lint-ignore no-explicit-any
     } as any) as unknown as SqlPool;
   let db: PostgresAdapter;
