@@ -262,39 +262,42 @@ export {
   type Queryable,
 } from "./src/durable/mod.ts";
 
-// Observability.
+// Observability (from the defining modules: the `./observe` entry re-exports this one's types).
 export {
-  type HealthReport,
-  type HealthStatus,
   type ObservabilityServer,
   ObservabilityServerError,
   type ObservabilityServerOptions,
   serveObservability,
-  type TaskerConfig,
-  type TaskerMetrics,
-} from "./src/observe/mod.ts";
+} from "./src/observe/server.ts";
+export type { HealthReport, HealthStatus } from "./src/observe/health.ts";
+export type { TaskerConfig } from "./src/observe/config.ts";
+export type { TaskerMetrics } from "./src/observe/metrics.ts";
 
 // Types the API above refers to (in its signatures), for reading its documentation.
 export type {
   ActorHealth,
-  ActorMetrics,
   ActorSystemComponent,
-  ActorTotals,
-  BusConfigView,
   ComponentHealth,
   DatabaseComponent,
-  DatabaseConfig,
-  EventMetrics,
   HealthOptions,
-  HttpConfigView,
-  QueueDepth,
   QueuesComponent,
-  ReadinessReport,
-  StepTimeStats,
   WorkerComponent,
   WriterComponent,
+} from "./src/observe/health.ts";
+export type {
+  ActorMetrics,
+  ActorTotals,
+  EventMetrics,
+  StepTimeStats,
+} from "./src/observe/metrics.ts";
+export type {
+  BusConfigView,
+  DatabaseConfig,
+  HttpConfigView,
   WriterConfigView,
-} from "./src/observe/mod.ts";
+} from "./src/observe/config.ts";
+export type { QueueDepth } from "./src/observe/queues.ts";
+export type { ReadinessReport } from "./src/observe/observer.ts";
 export type {
   ActorBehavior,
   ActorFeed,

@@ -14,15 +14,7 @@ import type { ActorBehavior } from "../actors/types.ts";
 import { serveWorkerActor } from "../actors/worker_runtime.ts";
 import { TaskerError } from "../errors.ts";
 import { type Subscriber, subscriberBehavior } from "./subscriber.ts";
-import type { EventHandler } from "./types.ts";
-
-/** What the publisher side passes as the Worker's `init`. */
-export interface IsolatedSubscriberInit {
-  /** The subscriber's module, for errors. */
-  module: string;
-  /** The export to run. */
-  export: string;
-}
+import type { EventHandler, IsolatedSubscriberInit } from "./types.ts";
 
 /**
  * Serves the actor protocol in this Worker with an export of `namespace`.

@@ -9,8 +9,7 @@ import type { DomainEvent } from "../events/types.ts";
 import { ActorConfigError } from "../actors/errors.ts";
 import type { PumpBehavior } from "../actors/types.ts";
 import { workerActorFactory } from "../actors/worker_actor.ts";
-import type { IsolatedSubscriberInit } from "./isolated_host.ts";
-import type { SubscribeOptions } from "./types.ts";
+import type { IsolatedSubscriberInit, SubscribeOptions } from "./types.ts";
 
 /** The module that serves an isolated subscriber inside its Worker. */
 const HOST = new URL("./isolated_host.ts", import.meta.url).href;

@@ -160,3 +160,11 @@ export interface EventBusOptions {
   /** Options applied to every subscriber unless its own options override them. */
   defaults?: SubscribeDefaults;
 }
+
+/** What the publisher side passes as the Worker's `init`. */
+export interface IsolatedSubscriberInit {
+  /** The subscriber's module, for errors. */
+  module: string;
+  /** The export to run. */
+  export: string;
+}

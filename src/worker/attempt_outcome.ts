@@ -13,7 +13,7 @@ import { retryDelayMs } from "./backoff.ts";
 import { batchRole, withBatchWorkers } from "./dynamic_steps.ts";
 import type { EventPipeline } from "./event_pipeline.ts";
 import { findStep, type StepExecution } from "./step_execution.ts";
-import type { StepOutcomeRecord } from "./step_outcomes.ts";
+import type { StepOutcomeRecord } from "./outcome_record.ts";
 import type { ClaimedStep } from "./step_store.ts";
 import { failure, type StepResult } from "./step_handler.ts";
 

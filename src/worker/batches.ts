@@ -7,20 +7,11 @@
  * @module
  */
 
-import type { BatchFailureStrategy, StepTemplate, TaskTemplate } from "../template/types.ts";
+import type { StepTemplate, TaskTemplate } from "../template/types.ts";
 import { failure, type StepFailure, type StepSuccess } from "./step_handler.ts";
+import type { BatchWorkerInputs, CursorConfig } from "./batch_inputs.ts";
 
-/** One batch: its id (the worker is named `{template}_{batch_id}`) and its cursor range. */
-export interface CursorConfig {
-  /** The batch's id, e.g. `"001"`. */
-  batch_id: string;
-  /** Where the batch starts (inclusive by convention); any JSON value. */
-  start_cursor: unknown;
-  /** Where it ends (exclusive by convention); any JSON value. */
-  end_cursor: unknown;
-  /** Items in the batch. */
-  batch_size: number;
-}
+export type { BatchWorkerInputs, CursorConfig } from "./batch_inputs.ts";
 
 /** Tasker's batch outcome: the batches to create, or none. */
 export type BatchProcessingOutcome =
@@ -32,18 +23,6 @@ export type BatchProcessingOutcome =
     total_items: number;
   }
   | { type: "no_batches" };
-
-/** What a batch worker step gets as `ctx.inputs` (Tasker's `BatchWorkerInputs`). */
-export interface BatchWorkerInputs {
-  /** Its batch. */
-  cursor: CursorConfig;
-  /** From the worker template's `batch_config`. */
-  batch_metadata: { cursor_field: string; failure_strategy: BatchFailureStrategy };
-  /** True for the placeholder worker `{template}_000` of a `no_batches` outcome. */
-  is_no_op: boolean;
-  /** The `batch_worker` template step it runs. */
-  __template_step_name: string;
-}
 
 /** At most this many batches from one batchable step. */
 export const MAX_BATCHES = 1000;

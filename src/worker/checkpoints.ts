@@ -11,28 +11,9 @@
 import type { Queryable } from "../durable/db/database.ts";
 import type { HeldClaim } from "./claim_leases.ts";
 import type { StepResult, StepSuccess } from "./step_handler.ts";
+import type { CheckpointRecord } from "./checkpoint_record.ts";
 
-/** One saved yield in a checkpoint's history. */
-export interface CheckpointHistoryEntry {
-  /** The cursor saved. */
-  cursor: unknown;
-  /** When, RFC 3339. */
-  timestamp: string;
-}
-
-/** A step's stored checkpoint (Tasker's `CheckpointRecord`). */
-export interface CheckpointRecord {
-  /** Where to resume: a number, string or object. */
-  cursor: unknown;
-  /** Items processed so far, cumulative. */
-  items_processed: number;
-  /** When it was saved, RFC 3339. */
-  timestamp: string;
-  /** What the handler carries across yields; null when it gave none. */
-  accumulated_results: Record<string, unknown> | null;
-  /** Every yield of the step so far, oldest first; the last is this one. */
-  history: CheckpointHistoryEntry[];
-}
+export type { CheckpointHistoryEntry, CheckpointRecord } from "./checkpoint_record.ts";
 
 /**
  * A result that saves a checkpoint and yields (Tasker's `checkpointYield`): the worker stores

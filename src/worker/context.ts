@@ -11,7 +11,7 @@ import { withinDeadline } from "../deadline.ts";
 import { errorMessage } from "../error_message.ts";
 import type { JsonObject } from "../events/types.ts";
 import { asBatchInputs } from "./batches.ts";
-import type { CheckpointRecord } from "./checkpoints.ts";
+import type { CheckpointRecord } from "./checkpoint_record.ts";
 import {
   failure,
   type StepContext,

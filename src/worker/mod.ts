@@ -64,7 +64,8 @@ export type {
   StepState,
   TaskState,
 } from "./step_store.ts";
-export type { RecordedOutcome, StepOutcomeRecord } from "./step_outcomes.ts";
+export type { RecordedOutcome } from "./step_outcomes.ts";
+export type { StepOutcomeRecord } from "./outcome_record.ts";
 export {
   type DurableSink,
   emptyRouterStats,

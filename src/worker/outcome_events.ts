@@ -12,7 +12,7 @@ import type { Queryable } from "../durable/db/database.ts";
 import type { TransactionalEvents, WithinEvent } from "../durable/writer/within.ts";
 import { domainEventsQueue } from "../names.ts";
 import type { PreparedEvent } from "./event_router.ts";
-import type { StepOutcomeRecord } from "./step_outcomes.ts";
+import type { StepOutcomeRecord } from "./outcome_record.ts";
 import { jsonbProblem, jsonbTextProblem } from "./storable.ts";
 
 /** Where a group's durable events go when they are written with the outcomes. */

@@ -15,7 +15,7 @@ import type { Queryable } from "../durable/db/database.ts";
 import type { CompletedStepRecord } from "../events/wire.ts";
 import type { JsonObject } from "../events/types.ts";
 import { queueTable } from "../durable/pgmq/queues.ts";
-import type { CheckpointRecord } from "./checkpoints.ts";
+import type { CheckpointRecord } from "./checkpoint_record.ts";
 import type {
   ClaimBatch,
   ClaimedStep,

@@ -8,8 +8,8 @@
 
 import type { StepEventTask } from "../events/context.ts";
 import type { JsonObject } from "../events/types.ts";
-import type { BatchWorkerInputs, CursorConfig } from "./batches.ts";
-import type { CheckpointRecord } from "./checkpoints.ts";
+import type { BatchWorkerInputs, CursorConfig } from "./batch_inputs.ts";
+import type { CheckpointRecord } from "./checkpoint_record.ts";
 
 /**
  * The task a step belongs to, as its handler sees it: the same shape a custom publisher sees as

@@ -10,11 +10,11 @@
 
 import type { Database, Queryable } from "../durable/db/database.ts";
 import type { TransactionalEvents, WithinEvent } from "../durable/writer/within.ts";
-import type { StepEventStep } from "../events/context.ts";
-import { applyDynamicOutcomes, type DynamicOutcome } from "./dynamic_steps.ts";
+import { applyDynamicOutcomes } from "./dynamic_steps.ts";
 import type { PreparedEvent } from "./event_router.ts";
-import type { ClaimedStep, StepState, TaskState } from "./step_store.ts";
+import type { StepState, TaskState } from "./step_store.ts";
 import { storeEvents } from "./outcome_events.ts";
+import type { StepOutcomeRecord } from "./outcome_record.ts";
 import {
   type OutcomeRow,
   SETTLE_TASK,
@@ -22,41 +22,7 @@ import {
   writeOutcomes,
   writeStepsParams,
 } from "./outcome_statement.ts";
-import type { StepResult } from "./step_handler.ts";
 import { requestedRetryDelayMs } from "./backoff.ts";
-
-/** Everything needed to record one attempt's outcome. */
-export interface StepOutcomeRecord {
-  /** The claim this worker holds. */
-  claim: ClaimedStep;
-  /** Names of the steps that depend directly on this one. */
-  successors: readonly string[];
-  /** The handler's outcome. */
-  result: StepResult;
-  /** Delay before the next attempt, when this outcome turns out to be retryable. */
-  retryDelayMs: (attempts: number) => number;
-  /**
-   * Prepares the events this outcome fires, given the step row as written and the result
-   * recorded (pure, no I/O): runs inside the transaction so the events the step owes commit with
-   * it.
-   */
-  prepareEvents: (step: StepEventStep, result: StepResult) => PreparedEvent[];
-  /**
-   * The durable queue this step's declared events go to, when it declares a durable or broadcast
-   * one: the committer creates it before the transaction, so the events can go in with the outcome.
-   */
-  eventQueue?: string;
-  /**
-   * Set by the committer when the database refused this outcome: `failure` records a failure
-   * saying why in its place, `bare` the same failure without events (the last resort).
-   */
-  fallback?: "failure" | "bare";
-  /**
-   * What a decision, batchable or batch worker step's outcome means beyond the step: the steps
-   * it creates (in this same transaction), its batch's parallelism budget.
-   */
-  dynamic?: DynamicOutcome;
-}
 
 /** Options of {@link recordOutcomes}. */
 export interface RecordOptions {

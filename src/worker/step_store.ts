@@ -16,7 +16,7 @@
 
 import type { StepEventStep } from "../events/context.ts";
 import type { CompletedStepRecord } from "../events/wire.ts";
-import type { CheckpointRecord } from "./checkpoints.ts";
+import type { CheckpointRecord } from "./checkpoint_record.ts";
 import type { StepTaskInfo } from "./step_handler.ts";
 
 /** Step states as stored. */

@@ -12,7 +12,7 @@
 import type { Queryable } from "../durable/db/database.ts";
 import { TaskerError } from "../errors.ts";
 import type { DeliveryMode, JsonObject } from "../events/types.ts";
-import type { CheckpointRecord } from "./checkpoints.ts";
+import type { CheckpointRecord } from "./checkpoint_record.ts";
 import type { StepState, TaskState } from "./step_store.ts";
 
 /** One step of a {@link TaskStatus}. */

@@ -11,7 +11,6 @@ import type { DurableWriter } from "../durable/writer/writer.ts";
 import type { TaskerObserver } from "../observe/observer.ts";
 import type { OwedEvents } from "./owed_events.ts";
 import type { StalenessDetector } from "./staleness.ts";
-import type { Tasker } from "./tasker.ts";
 import type { Worker } from "./worker.ts";
 
 /** The engine parts of one Tasker. */
@@ -54,7 +53,7 @@ export function bindTaskerEngine(tasker: object, engine: TaskerEngine): void {
  * ```
  * @throws {TypeError} when `tasker` was not made by `Tasker.open` (nor bound by a test)
  */
-export function taskerEngine(tasker: Tasker): TaskerEngine {
+export function taskerEngine(tasker: object): TaskerEngine {
   const engine = engines.get(tasker);
   if (engine === undefined) {
     throw new TypeError("not a Tasker opened with Tasker.open (its engine is not bound)");
