@@ -95,7 +95,7 @@ function objectOr<T>(value: unknown): T | undefined {
  *
  * @example
  * ```ts
- * import { eventView } from "./view.ts";
+ * import { eventView } from "@deno-tasker/tasker";
  * import type { DomainEvent } from "@deno-tasker/tasker";
  * function describe(event: DomainEvent): string {
  *   const view = eventView(event);

@@ -488,7 +488,7 @@ export interface StepEventContextInput extends TaskSequenceStepInput {
  *
  * @example
  * ```ts
- * import { buildStepEventContext } from "./wire.ts";
+ * import { buildStepEventContext } from "@deno-tasker/tasker";
  * const ctx = buildStepEventContext({
  *   event: { name: "payment.processed", condition: "success", delivery_mode: "durable" },
  *   task: {

@@ -25,7 +25,7 @@ let compiled: CompiledSchema | undefined;
  *
  * @example
  * ```ts
- * import { wireSchemaFailures } from "./wire_schema.ts";
+ * import { wireSchemaFailures } from "@deno-tasker/tasker";
  * console.log(wireSchemaFailures({}).length > 0); // true
  * ```
  */

@@ -54,7 +54,7 @@ export interface TaskerStepContext {
  *
  * @example
  * ```ts
- * import { taskerContext } from "./handler.ts";
+ * import { taskerContext } from "@deno-tasker/tasker/tasker-compat";
  * import { success, type StepContext } from "@deno-tasker/tasker";
  * function handler(ctx: StepContext) {
  *   const context = taskerContext(ctx);
@@ -115,7 +115,7 @@ export function taskerContext(ctx: StepContext): TaskerStepContext {
  *
  * @example
  * ```ts
- * import { taskerFailure } from "./handler.ts";
+ * import { taskerFailure } from "@deno-tasker/tasker/tasker-compat";
  * const result = taskerFailure("Gateway timeout", "timeout", true, { ms: 30000 }, "GATEWAY_TIMEOUT");
  * ```
  */

@@ -7,7 +7,7 @@
  *
  * @example
  * ```ts
- * import { BasePublisher, BaseSubscriber, fromTaskerSubscriber } from "./mod.ts";
+ * import { BasePublisher, BaseSubscriber, fromTaskerSubscriber } from "@deno-tasker/tasker/tasker-compat";
  * import type { TaskerDomainEvent, TaskerStepResult } from "./mod.ts";
  *
  * class OrderPublisher extends BasePublisher {

@@ -109,7 +109,7 @@ function asError(error: unknown): Error {
  *
  * @example
  * ```ts
- * import { BasePublisher, type TaskerStepResult } from "./publisher.ts";
+ * import { BasePublisher, type TaskerStepResult } from "@deno-tasker/tasker/tasker-compat";
  * class PaymentEventPublisher extends BasePublisher {
  *   readonly publisherName = "PaymentEventPublisher";
  *   override shouldPublish(stepResult: TaskerStepResult): boolean {

@@ -115,7 +115,7 @@ export function toTaskerEvent(event: DomainEvent): TaskerDomainEvent {
  *
  * @example
  * ```ts
- * import { BaseSubscriber, fromTaskerSubscriber, type TaskerDomainEvent } from "./subscriber.ts";
+ * import { BaseSubscriber, fromTaskerSubscriber, type TaskerDomainEvent } from "@deno-tasker/tasker/tasker-compat";
  * class PaymentSubscriber extends BaseSubscriber {
  *   static override subscribesTo(): string[] {
  *     return ["payment.#"];

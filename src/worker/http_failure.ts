@@ -41,7 +41,7 @@ export const UNPARSEABLE_RETRY_AFTER_SECONDS = 60;
  *
  * @example
  * ```ts
- * import { httpErrorType } from "./http_failure.ts";
+ * import { httpErrorType } from "@deno-tasker/tasker";
  * httpErrorType(429); // "rate_limited"
  * ```
  */
@@ -63,7 +63,7 @@ export function httpErrorType(status: number): string {
  *
  * @example
  * ```ts
- * import { retryAfterMs } from "./http_failure.ts";
+ * import { retryAfterMs } from "@deno-tasker/tasker";
  * retryAfterMs("120"); // 120000
  * ```
  */
@@ -94,7 +94,7 @@ export interface HttpFailureOptions {
  *
  * @example
  * ```ts
- * import { httpFailure } from "./http_failure.ts";
+ * import { httpFailure } from "@deno-tasker/tasker";
  * const response = new Response(JSON.stringify({ error: "slow down" }), {
  *   status: 429,
  *   headers: { "retry-after": "2" },
@@ -134,7 +134,7 @@ export async function httpFailure(
  *
  * @example
  * ```ts
- * import { connectionFailure } from "./http_failure.ts";
+ * import { connectionFailure } from "@deno-tasker/tasker";
  * connectionFailure(new TypeError("error sending request")).error.error_type; // "connection_error"
  * ```
  */

@@ -39,8 +39,8 @@ export type CreateQueue = (db: Queryable, queue: string) => Promise<void>;
  * @example
  * ```ts
  * import { QueueCreator } from "./queues.ts";
- * import { openPglite } from "../db/pglite.ts";
- * import { migrate } from "../db/migrate.ts";
+ * import { openPglite } from "@deno-tasker/tasker/durable";
+ * import { migrate } from "@deno-tasker/tasker/durable";
  * await using db = await openPglite();
  * await migrate(db);
  * const plain = new QueueCreator(async (db, queue) => {
