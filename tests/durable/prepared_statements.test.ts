@@ -69,3 +69,15 @@ Deno.test("planCacheMode sets the sessions' plan_cache_mode; a Tasker's own pool
   });
   assert.equal(await mode(tasker.db), "force_generic_plan");
 });
+
+Deno.test("a preparedStatements that is not a non-negative integer is refused, naming it", async () => {
+  // Checked before any connection is made, so no server is needed.
+  for (const bad of [-1, 1.5, Number.NaN]) {
+    await assert.rejects(
+      openPostgres({ url: "postgres://nobody@127.0.0.1:1/x", preparedStatements: bad }),
+      (error: unknown) =>
+        error instanceof RangeError && /preparedStatements must be a non-negative integer/
+          .test(error.message),
+    );
+  }
+});

@@ -151,13 +151,15 @@ export async function openPostgres(options: PostgresOptions): Promise<PostgresDa
       },
       // deno-lint-ignore no-explicit-any
     } as any) as unknown as SqlPool;
+  // A bad limit is the caller's mistake, refused before any connection (not "unavailable").
+  const prepared = new PreparedTexts(options.preparedStatements ?? 500);
   let db: PostgresAdapter;
   try {
     db = new PostgresAdapter(
       () => createPool(options.poolSize ?? 10),
       () => createPool(1),
       info,
-      new PreparedTexts(options.preparedStatements ?? 500),
+      prepared,
     );
   } catch (error) {
     // postgres.js reads PG* variables (like libpq) while building its options.
@@ -325,7 +327,12 @@ class PreparedTexts {
   readonly #limit: number;
 
   constructor(limit: number) {
-    this.#limit = Math.max(0, Math.floor(limit));
+    if (!Number.isInteger(limit) || limit < 0) {
+      throw new RangeError(
+        `preparedStatements must be a non-negative integer (0 prepares none), got ${limit}`,
+      );
+    }
+    this.#limit = limit;
   }
 
   /** Whether `sql` runs as a prepared statement. */
