@@ -274,9 +274,12 @@ class PostgresAdapter implements PostgresDatabase {
 
   close(): Promise<void> {
     this.#closing ??= (async () => {
+      // Not `timeout: 0` for the listener: postgres.js ends the connection that holds the
+      // LISTENs (an inner instance) with a zero timeout of its own, and an outer zero timeout
+      // resolves before that inner timer fires, leaving it pending after close.
       await Promise.all([
         this.#pool.end({ timeout: 5 }),
-        this.#listener?.end({ timeout: 0 }),
+        this.#listener?.end({ timeout: 5 }),
         ...this.#retiring,
       ]);
     })();
