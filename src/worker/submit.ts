@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Database, Queryable } from "../durable/db/database.ts";
+import type { Database } from "../durable/db/database.ts";
 import { TaskerError } from "../errors.ts";
 import type { JsonObject } from "../events/types.ts";
 import { uuidv7 } from "../events/uuid.ts";
@@ -16,10 +16,10 @@ import { assertRunnable } from "../template/runnable.ts";
 import type { TaskTemplate } from "../template/types.ts";
 import { ensureQueue } from "./queues.ts";
 import { templateHash } from "./template_hash.ts";
-import { checkTaskRequestWire, type TaskRequestWireFields } from "./task_request_wire.ts";
+import { checkTaskRequestWire } from "./task_request_wire.ts";
 import { delayedStart } from "./schedules_delay.ts";
 import { stepQueueFor } from "./priority_queues.ts";
-import { duplicateTaskError, type TaskIdentity, taskIdentity } from "./task_identity.ts";
+import { duplicateTaskError, taskIdentity } from "./task_identity.ts";
 import { initialStepSet } from "./step_set.ts";
 
 /** A request to run one task. */
@@ -156,50 +156,43 @@ export async function submitTask(
   const steps = initialStepSet(template).map((step) => ({ step, uuid: uuidv7() }));
   const roots = steps.filter(({ step }) => step.dependencies.length === 0);
 
-  await db.transaction(async (tx) => {
-    if (
-      !(await insertTask(tx, template, taskUuid, wire, context, request, steps.length, identity))
-    ) {
-      throw await duplicateTaskError(tx, templateKey(template), identity);
-    }
-    await tx.query(
-      `INSERT INTO tasker.steps
-         (step_uuid, task_uuid, name, position, handler_callable, pending_dependencies, state,
-          max_attempts, retryable)
-       SELECT s.step_uuid, $1::uuid, s.name, s.position, s.handler_callable,
-              s.pending_dependencies, s.state, s.max_attempts, s.retryable
-         FROM unnest($2::uuid[], $3::text[], $4::int[], $5::text[], $6::int[], $7::text[],
-                     $8::int[], $9::bool[])
-           AS s(step_uuid, name, position, handler_callable, pending_dependencies, state,
-                max_attempts, retryable)`,
-      [
-        taskUuid,
-        steps.map((s) => s.uuid),
-        steps.map((s) => s.step.name),
-        steps.map((s) => position.get(s.step.name)!),
-        steps.map((s) => s.step.handler.callable),
-        steps.map((s) => s.step.dependencies.length),
-        steps.map((s) => (s.step.dependencies.length === 0 ? "enqueued" : "pending")),
-        steps.map((s) => s.step.retry.max_attempts),
-        steps.map((s) => s.step.retry.retryable),
-      ],
-    );
-    if (runAt !== undefined) {
-      await tx.query("UPDATE tasker.tasks SET run_at = $2::timestamptz WHERE task_uuid = $1", [
-        taskUuid,
-        runAt.toISOString(),
-      ]);
-    }
-    // A delayed task's root messages stay invisible until run_at.
-    await tx.query(
-      "SELECT pgmq.send_batch($1::text, $2::jsonb[], coalesce($3::timestamptz, clock_timestamp()))",
-      [
-        queue,
-        roots.map((r) => JSON.stringify({ task_uuid: taskUuid, step_uuid: r.uuid })),
-        runAt?.toISOString() ?? null,
-      ],
-    );
-  });
+  // One statement is one transaction: the task, its steps and the root messages commit
+  // together, in one round trip (a transaction of four statements took five).
+  const inserted = await db.query<{ inserted: boolean }>(SUBMIT_SQL, [
+    taskUuid,
+    template.namespace_name,
+    template.name,
+    template.version,
+    JSON.stringify(context),
+    wire.correlation_id,
+    request.initiator ?? null,
+    request.source_system ?? null,
+    request.reason ?? null,
+    steps.length,
+    wire.tags,
+    wire.priority,
+    wire.parent_correlation_id,
+    wire.requested_at.toISOString(),
+    // Which template content the task's steps were made from (workers check it at claim).
+    await templateHash(template),
+    identity.hash,
+    identity.strategy,
+    identity.idempotency_key,
+    runAt?.toISOString() ?? null,
+    steps.map((s) => s.uuid),
+    steps.map((s) => s.step.name),
+    steps.map((s) => position.get(s.step.name)!),
+    steps.map((s) => s.step.handler.callable),
+    steps.map((s) => s.step.dependencies.length),
+    steps.map((s) => (s.step.dependencies.length === 0 ? "enqueued" : "pending")),
+    steps.map((s) => s.step.retry.max_attempts),
+    steps.map((s) => s.step.retry.retryable),
+    queue,
+    roots.map((r) => JSON.stringify({ task_uuid: taskUuid, step_uuid: r.uuid })),
+  ]);
+  if (inserted[0]?.inserted !== true) {
+    throw await duplicateTaskError(db, templateKey(template), identity);
+  }
 
   return {
     task_uuid: taskUuid,
@@ -212,47 +205,34 @@ export async function submitTask(
   };
 }
 
-async function insertTask(
-  tx: Queryable,
-  template: TaskTemplate,
-  taskUuid: string,
-  wire: TaskRequestWireFields,
-  context: JsonObject,
-  request: TaskRequest,
-  stepCount: number,
-  identity: TaskIdentity,
-): Promise<boolean> {
-  // A task whose identity another task holds is not inserted (task_identity.ts).
-  const inserted = await tx.query(
-    `INSERT INTO tasker.tasks
-       (task_uuid, namespace, name, version, state, context, correlation_id, initiator,
-        source_system, reason, step_count, tags, priority, parent_correlation_id, requested_at,
-        template_hash, identity_hash, identity_strategy, idempotency_key)
-     VALUES ($1, $2, $3, $4, 'in_progress', $5::jsonb, $6, $7, $8, $9, $10, $11::jsonb, $12,
-             $13::uuid, $14::timestamptz, $15, $16, $17, $18)
-     ON CONFLICT (identity_hash) DO NOTHING
-     RETURNING task_uuid`,
-    [
-      taskUuid,
-      template.namespace_name,
-      template.name,
-      template.version,
-      JSON.stringify(context),
-      wire.correlation_id,
-      request.initiator ?? null,
-      request.source_system ?? null,
-      request.reason ?? null,
-      stepCount,
-      wire.tags,
-      wire.priority,
-      wire.parent_correlation_id,
-      wire.requested_at.toISOString(),
-      // Which template content the task's steps were made from (workers check it at claim).
-      await templateHash(template),
-      identity.hash,
-      identity.strategy,
-      identity.idempotency_key,
-    ],
-  );
-  return inserted.length === 1;
-}
+/**
+ * Inserts the task (unless another task holds its identity: task_identity.ts), its steps, and
+ * sends the root steps' messages; nothing but the task check when the identity is taken. A
+ * delayed task's root messages stay invisible until `run_at`.
+ */
+const SUBMIT_SQL = `
+  WITH task AS (
+    INSERT INTO tasker.tasks
+      (task_uuid, namespace, name, version, state, context, correlation_id, initiator,
+       source_system, reason, step_count, tags, priority, parent_correlation_id, requested_at,
+       template_hash, identity_hash, identity_strategy, idempotency_key, run_at)
+    VALUES ($1, $2, $3, $4, 'in_progress', $5::jsonb, $6, $7, $8, $9, $10, $11::jsonb, $12,
+            $13::uuid, $14::timestamptz, $15, $16, $17, $18, $19::timestamptz)
+    ON CONFLICT (identity_hash) DO NOTHING
+    RETURNING task_uuid
+  ), steps AS (
+    INSERT INTO tasker.steps
+      (step_uuid, task_uuid, name, position, handler_callable, pending_dependencies, state,
+       max_attempts, retryable)
+    SELECT s.step_uuid, task.task_uuid, s.name, s.position, s.handler_callable,
+           s.pending_dependencies, s.state, s.max_attempts, s.retryable
+      FROM task,
+           unnest($20::uuid[], $21::text[], $22::int[], $23::text[], $24::int[], $25::text[],
+                  $26::int[], $27::bool[])
+             AS s(step_uuid, name, position, handler_callable, pending_dependencies, state,
+                  max_attempts, retryable)
+  ), sent AS (
+    SELECT pgmq.send_batch($28::text, $29::jsonb[], coalesce($19::timestamptz, clock_timestamp()))
+      FROM task
+  )
+  SELECT EXISTS (SELECT 1 FROM task) AS inserted, (SELECT count(*) FROM sent) AS sent`;
