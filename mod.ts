@@ -112,9 +112,6 @@ export {
   type SubmittedTask,
   success,
   TaskContextError,
-  Tasker,
-  type TaskerDatabaseOptions,
-  type TaskerOptions,
   type TaskerTaskState,
   TaskNotFoundError,
   type TaskRequest,
@@ -124,6 +121,8 @@ export {
   WorkerConfigError,
   type WorkerStats,
 } from "./src/worker/mod.ts";
+export { Tasker } from "./src/tasker.ts";
+export type { TaskerDatabaseOptions, TaskerOptions } from "./src/tasker_options.ts";
 
 // Dynamic workflows: decision points, batch processing, checkpoint/yield.
 export {
@@ -298,6 +297,7 @@ export type {
 } from "./src/observe/config.ts";
 export type { QueueDepth } from "./src/observe/queues.ts";
 export type { ReadinessReport } from "./src/observe/observer.ts";
+export type { ObservedTasker } from "./src/observe/observed.ts";
 export type {
   ActorBehavior,
   ActorFeed,
@@ -339,6 +339,7 @@ export type {
   NaiveTimestamp,
   PublisherRegistryStats,
   PublisherResolution,
+  StepDefinitionSource,
   StepEventContextInput,
   StepEventError,
   StepEventResult,

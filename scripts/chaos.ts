@@ -21,7 +21,7 @@
 import { parseArgs } from "node:util";
 import type { Database } from "../src/durable/db/database.ts";
 import { openPostgres } from "../src/durable/db/postgres.ts";
-import { Tasker } from "../src/worker/tasker.ts";
+import { Tasker } from "../src/tasker.ts";
 import { startOwnCluster } from "./chaos/cluster.ts";
 import { RUNS_TABLE } from "./chaos/handlers.ts";
 import { measure, owedEvents, type ScenarioCounts, taskStates } from "./chaos/measure.ts";

@@ -2,7 +2,7 @@
 // environment and how the test's own Tasker opens the same database, and is registered as
 // `<name> [pglite]` (an embedded data directory of its own, deleted afterwards) and, with
 // DATABASE_URL set, `<name> [postgres]`.
-import type { TaskerDatabaseOptions } from "../src/worker/tasker.ts";
+import type { TaskerDatabaseOptions } from "../src/tasker_options.ts";
 import { postgresUrl } from "./_db.ts";
 
 /** Where a worker process and the test's own Tasker find the database. */

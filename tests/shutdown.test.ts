@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { parseTemplate } from "../src/template/load.ts";
 import { TemplateRegistry } from "../src/template/registry.ts";
-import { Tasker } from "../src/worker/tasker.ts";
+import { Tasker } from "../src/tasker.ts";
 import { registerQuietHandlers, SHUTDOWN_TEMPLATE } from "./fixtures/shutdown_handlers.ts";
 import { uniqueName } from "./_db.ts";
 import { type ProcessTarget, processTest } from "./_process_targets.ts";

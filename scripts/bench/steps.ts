@@ -11,7 +11,7 @@
  */
 
 import { fileURLToPath } from "node:url";
-import { Tasker } from "../../src/worker/tasker.ts";
+import { Tasker } from "../../src/tasker.ts";
 import { registerExamples } from "../../templates/mod.ts";
 
 const templatesDir = fileURLToPath(new URL("../../templates", import.meta.url));

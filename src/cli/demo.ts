@@ -15,10 +15,10 @@ import { SubscriberRegistry } from "../bus/subscriber_registry.ts";
 import { databaseHealth, describeDatabase } from "../durable/db/open.ts";
 import { ObservabilityServerError, serveObservability } from "../observe/server.ts";
 import { type TaskTemplate } from "../template/types.ts";
-import { Tasker } from "../worker/tasker.ts";
+import { Tasker } from "../tasker.ts";
 import type { TaskStatus } from "../worker/task_status.ts";
 import { type ExampleRequest, exampleRequests, registerExamples } from "../../templates/mod.ts";
-import { taskerEngine } from "../worker/tasker_engine.ts";
+import { taskerEngine } from "../tasker_engine.ts";
 
 /** Options of {@link runDemo}. */
 export interface DemoOptions {

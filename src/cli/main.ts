@@ -8,7 +8,7 @@
  * @module
  */
 
-import { TaskerError } from "../errors.ts";
+import { errorMessage } from "../error_message.ts";
 import { UsageError } from "./args.ts";
 import { initCommand } from "./init.ts";
 import { eventsCommand } from "./events_command.ts";
@@ -154,10 +154,7 @@ export async function main(args: string[]): Promise<number> {
       console.error(`tasker ${name}: ${error.message}`);
       return 2;
     }
-    const message = error instanceof TaskerError || error instanceof Error
-      ? error.message
-      : String(error);
-    console.error(`tasker ${name}: ${message}`);
+    console.error(`tasker ${name}: ${errorMessage(error)}`);
     return 1;
   }
 }

@@ -17,7 +17,7 @@ import { TaskerError } from "../errors.ts";
 import type { PublisherRegistry } from "../events/publisher_registry.ts";
 import type { JsonObject } from "../events/types.ts";
 import type { HandlerRegistry } from "../worker/handler_registry.ts";
-import { taskerMigrations } from "../worker/tasker.ts";
+import { taskerMigrations } from "../worker/engine_migrations.ts";
 import { type ParsedArgs, UsageError } from "./args.ts";
 
 /**

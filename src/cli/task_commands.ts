@@ -8,7 +8,7 @@ import { withinDeadline } from "../deadline.ts";
 import { TemplateRegistry } from "../template/registry.ts";
 import { submitTask } from "../worker/submit.ts";
 import { type TaskStatus, taskStatus } from "../worker/task_status.ts";
-import { Tasker } from "../worker/tasker.ts";
+import { Tasker } from "../tasker.ts";
 import { parseDuration, resolveTaskRef, taskDetail } from "../worker/task_queries.ts";
 import { intFlag, parseArgs, type ParsedArgs, positionals, UsageError } from "./args.ts";
 import {

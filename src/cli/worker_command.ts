@@ -12,7 +12,7 @@ import {
   serveObservability,
 } from "../observe/server.ts";
 import { TemplateRegistry } from "../template/registry.ts";
-import { Tasker } from "../worker/tasker.ts";
+import { Tasker } from "../tasker.ts";
 import { type Retention, startRetention } from "../worker/retention.ts";
 import { parseDuration } from "../worker/task_queries.ts";
 import { TaskerError } from "../errors.ts";

@@ -42,6 +42,7 @@ export {
   naiveTimestamp,
   namedTaskUuid,
   NIL_UUID,
+  type StepDefinitionSource,
   type StepEventContextInput,
   type TaskSequenceStepInput,
   wireStepDefinition,

@@ -13,7 +13,6 @@
  * @module
  */
 
-import type { StepTemplate } from "../template/types.ts";
 import type { EventDeclaration } from "./declaration.ts";
 import type { StepEventContext, StepEventResult, StepEventStep, StepEventTask } from "./context.ts";
 import type {
@@ -152,6 +151,34 @@ export interface CompletedStepRecord {
   worker_id?: string | null;
 }
 
+/**
+ * What the wire reads of a template's step definition: the fields of the template layer's
+ * `StepTemplate` that Tasker's `StepDefinition` carries (declared here, so the event model does
+ * not depend on the template loader; a `StepTemplate` is one).
+ */
+export interface StepDefinitionSource {
+  /** The step's name. */
+  name: string;
+  /** Its description, if the template gives one. */
+  description?: string;
+  /** The handler's callable and its `initialization`. */
+  handler: { callable: string; initialization?: Record<string, unknown> };
+  /** The names of the steps it depends on. */
+  dependencies: readonly string[];
+  /** Its retry policy, as the template resolved it. */
+  retry: {
+    retryable: boolean;
+    max_attempts: number;
+    backoff: string;
+    backoff_base_ms?: number | null;
+    max_backoff_ms?: number | null;
+  };
+  /** Its timeout, if any. */
+  timeout_seconds?: number;
+  /** The events it declares. */
+  publishes_events: readonly EventDeclaration[];
+}
+
 /** What {@link buildTaskSequenceStep} takes. */
 export interface TaskSequenceStepInput {
   /** The task, with the row's columns when the claim read them. */
@@ -159,7 +186,7 @@ export interface TaskSequenceStepInput {
   /** The step as persisted with this attempt. */
   step: StepEventStep;
   /** The template's definition of the step; a minimal one is derived from `step` without it. */
-  definition?: StepTemplate;
+  definition?: StepDefinitionSource;
   /** The completed ancestors (direct and transitive), by step name. */
   dependencies?: Readonly<Record<string, CompletedStepRecord>>;
   /** The instant used for any timestamp the rows do not carry. Default: now. */
@@ -240,7 +267,7 @@ function schemaJson(schema: unknown): unknown {
  * @param definition the loaded template step
  * @returns the wire form, defaults written out as Rust writes them
  */
-export function wireStepDefinition(definition: StepTemplate): WireStepDefinition {
+export function wireStepDefinition(definition: StepDefinitionSource): WireStepDefinition {
   const extras = definition as unknown as StepTemplateExtras;
   const compiledResultSchema = schemaJson(extras.result_schema);
   const out: WireStepDefinition = {

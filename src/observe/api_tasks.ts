@@ -30,8 +30,8 @@ import {
   type TaskDetail,
   type TaskQuery,
 } from "../worker/task_queries.ts";
-import type { Tasker } from "../worker/tasker.ts";
 import type { TransitionActor } from "../worker/transitions.ts";
+import type { ObservedTasker } from "./observed.ts";
 import { jsonResponse } from "./routes.ts";
 
 /** A step of {@link TaskView}: its detail plus the steps it depends on. */
@@ -66,7 +66,7 @@ const STEP_ACTION_PATH = /^\/v1\/tasks\/([^/]+)\/steps\/([^/]+)\/(retry|resolve|
  * ```
  */
 export async function taskApiRoute(
-  tasker: Tasker,
+  tasker: ObservedTasker,
   request: Request,
   url: URL,
 ): Promise<Response | undefined> {
@@ -120,7 +120,7 @@ export async function taskApiRoute(
 }
 
 /** `GET /v1/tasks/{uuid}`'s body: the task's detail, with dependencies from its template. */
-export async function taskView(tasker: Tasker, taskUuid: string): Promise<TaskView> {
+export async function taskView(tasker: ObservedTasker, taskUuid: string): Promise<TaskView> {
   const detail = await tasker.task(taskUuid);
   const template: TaskTemplate | undefined = tasker.templates.get(
     detail.namespace,
@@ -238,7 +238,7 @@ const REQUEST_FIELDS = [
   "delay_ms",
 ];
 
-async function submit(tasker: Tasker, request: Request): Promise<Response> {
+async function submit(tasker: ObservedTasker, request: Request): Promise<Response> {
   const body = await readBody(request, true);
   const unknown = Object.keys(body).filter((key) => !REQUEST_FIELDS.includes(key));
   if (unknown.length > 0) {

@@ -16,7 +16,7 @@ import { redactUrl } from "../durable/db/pg_url.ts";
 import { resolveWriterOptions } from "../durable/writer/config.ts";
 import type { WriteStrategy } from "../durable/writer/types.ts";
 import type { DurableWriterTuning } from "../durable/writer/types.ts";
-import type { WorkerSettings } from "../worker/worker.ts";
+import type { WorkerSettings } from "../worker/worker_options.ts";
 import { VERSION } from "./version.ts";
 
 /** What a Tasker was opened with, kept for {@link taskerConfig} (no secrets are shown from it). */

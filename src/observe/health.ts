@@ -17,7 +17,7 @@
 import type { ActorState } from "../actors/types.ts";
 import type { DatabaseHealth } from "../durable/db/open.ts";
 import type { DurableWriterStats } from "../durable/writer/types.ts";
-import type { WorkerState } from "../worker/worker.ts";
+import type { WorkerState } from "../worker/worker_options.ts";
 import type { ActorMetrics, ActorTotals } from "./metrics.ts";
 import type { QueueDepth } from "./queues.ts";
 

@@ -25,8 +25,8 @@ import {
   StatsSampler,
 } from "./inspector_stats.ts";
 import { SSE_HEADERS, SseStream } from "./sse.ts";
-import type { Tasker } from "../worker/tasker.ts";
-import { taskerEngine } from "../worker/tasker_engine.ts";
+import type { ObservedTasker } from "./observed.ts";
+import { observedEngine } from "./observed_engine.ts";
 
 export type {
   InspectorRates,
@@ -111,10 +111,10 @@ export const INSPECTOR_PATHS: ReadonlySet<string> = new Set(["/", STREAM_PATH]);
  * ```
  */
 export function inspectorRoutes(
-  tasker: Tasker,
+  tasker: ObservedTasker,
   options: InspectorOptions = {},
 ): InspectorRoutes {
-  const { worker, writer } = taskerEngine(tasker);
+  const { worker, writer } = observedEngine(tasker);
   return new Inspector({ bus: tasker.bus, templates: tasker.templates, worker, writer }, options);
 }
 

@@ -13,9 +13,9 @@ import type { EventRouterStats } from "../worker/event_router.ts";
 import type { RecordedOutcome } from "../worker/step_outcomes.ts";
 import type { ClaimedStep, StepState, TaskState } from "../worker/step_store.ts";
 import type { EventBus } from "../bus/event_bus.ts";
-import type { DurableWriter } from "../durable/writer/writer.ts";
 import type { TemplateRegistry } from "../template/registry.ts";
-import type { Worker, WorkerStats } from "../worker/worker.ts";
+import type { WorkerStats } from "../worker/worker_options.ts";
+import type { ObservedWorker, ObservedWriter } from "./observed.ts";
 
 /** The parts of a Tasker the inspector reads. */
 export interface InspectorSource {
@@ -24,9 +24,9 @@ export interface InspectorSource {
   /** The templates of the tasks it lists. */
   readonly templates: TemplateRegistry;
   /** Outcomes, and the worker's and router's counters. */
-  readonly worker: Pick<Worker, "onOutcome" | "stats" | "routerStats">;
+  readonly worker: Pick<ObservedWorker, "onOutcome" | "stats" | "routerStats">;
   /** The durable writer's counters. */
-  readonly writer: Pick<DurableWriter, "stats">;
+  readonly writer: ObservedWriter;
 }
 
 /** One step of a {@link RecentTask}. */

@@ -11,7 +11,7 @@ import type { BusStats } from "../bus/types.ts";
 import { LatencyHistogram } from "../durable/writer/latency.ts";
 import type { DurableWriterStats } from "../durable/writer/types.ts";
 import type { EventRouterStats } from "../worker/event_router.ts";
-import type { WorkerStats } from "../worker/worker.ts";
+import type { WorkerStats } from "../worker/worker_options.ts";
 import type { QueueDepth } from "./queues.ts";
 
 /** Step execution (handler) time, from a fixed-bucket histogram (percentiles ≤ 5% high). */

@@ -41,6 +41,7 @@ export type {
   StepTimeStats,
   TaskerMetrics,
 } from "./metrics.ts";
+export type { ObservedTasker } from "./observed.ts";
 export type { ReadinessReport } from "./observer.ts";
 export { escapeLabelValue, PROMETHEUS_CONTENT_TYPE, renderPrometheus } from "./prometheus.ts";
 export type { QueueDepth } from "./queues.ts";

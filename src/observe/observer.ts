@@ -9,10 +9,6 @@ import { databaseHealth } from "../durable/db/open.ts";
 import { redactUrl } from "../durable/db/pg_url.ts";
 import { errorMessage } from "../error_message.ts";
 import { domainEventsQueue, stepQueue } from "../names.ts";
-import type { Database } from "../durable/db/database.ts";
-import type { DurableWriter } from "../durable/writer/writer.ts";
-import type { EventBus } from "../bus/event_bus.ts";
-import type { Worker } from "../worker/worker.ts";
 import { type HttpConfigView, type TaskerConfig, taskerConfig } from "./config.ts";
 import type { TaskerConfigSource } from "./config.ts";
 import {
@@ -27,6 +23,7 @@ import {
   writerComponent,
 } from "./health.ts";
 import { actorMetrics, StepTimer, type TaskerMetrics } from "./metrics.ts";
+import type { ObservedParts } from "./observed.ts";
 import { type QueueDepth, queueDepths, type QueueRef, withDeadline } from "./queues.ts";
 import { VERSION } from "./version.ts";
 
@@ -36,18 +33,6 @@ export interface ReadinessReport {
   ready: boolean;
   /** Why not, or null. */
   reason: string | null;
-}
-
-/** The parts of a Tasker that its observer reads. */
-export interface ObservedParts {
-  /** The task engine's database. */
-  readonly db: Database;
-  /** The in-process bus (its actor system's stats). */
-  readonly bus: EventBus;
-  /** The step worker. */
-  readonly worker: Worker;
-  /** The process's DurableWriter. */
-  readonly writer: DurableWriter;
 }
 
 /**

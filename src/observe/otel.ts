@@ -22,8 +22,8 @@ import { errorMessage } from "../error_message.ts";
 import { readEnv } from "../env.ts";
 import type { DomainEvent } from "../events/types.ts";
 import { attachMetrics } from "./otel_metrics.ts";
-import type { Tasker } from "../worker/tasker.ts";
-import { taskerEngine } from "../worker/tasker_engine.ts";
+import type { ObservedTasker } from "./observed.ts";
+import { observedEngine } from "./observed_engine.ts";
 import { eventAttributes, StepSpans, type StepTracer } from "./otel_spans.ts";
 import { eventTraceparent } from "./otel_traceparent.ts";
 import { VERSION } from "./version.ts";
@@ -160,9 +160,9 @@ export class OtelInstrumentation implements AsyncDisposable {
    * @param tasker the Tasker
    * @returns a function that detaches again
    */
-  attach(tasker: Tasker): () => void {
+  attach(tasker: ObservedTasker): () => void {
     if (this.#on === undefined || this.#closed) return () => {};
-    const { worker, writer } = taskerEngine(tasker);
+    const { worker, writer } = observedEngine(tasker);
     const detach = attachMetrics(this.#on.meter, { worker, writer, bus: tasker.bus });
     this.#detach.push(detach);
     return detach;
@@ -260,7 +260,7 @@ export class OtelInstrumentation implements AsyncDisposable {
  * ```
  */
 export async function instrument(
-  tasker: Tasker,
+  tasker: ObservedTasker,
   options: OtelOptions = {},
 ): Promise<OtelInstrumentation> {
   const otel = await OtelInstrumentation.create(options);

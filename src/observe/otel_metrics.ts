@@ -10,15 +10,14 @@
 
 import type * as Otel from "npm:@opentelemetry/api@1.10.0";
 import type { EventBus } from "../bus/event_bus.ts";
-import type { DurableWriter } from "../durable/writer/writer.ts";
-import type { Worker } from "../worker/worker.ts";
+import type { ObservedWorker, ObservedWriter } from "./observed.ts";
 
 /** What {@link attachMetrics} observes: a Tasker's worker, writer and bus. */
 export interface InstrumentedParts {
   /** Its outcomes and counters. */
-  readonly worker: Pick<Worker, "onOutcome" | "stats">;
+  readonly worker: Pick<ObservedWorker, "onOutcome" | "stats">;
   /** Its counters. */
-  readonly writer: Pick<DurableWriter, "stats">;
+  readonly writer: ObservedWriter;
   /** Its counters and the actor system's. */
   readonly bus: Pick<EventBus, "stats" | "system">;
 }

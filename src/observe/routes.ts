@@ -6,8 +6,9 @@
  */
 
 import type { RetryPolicy, TaskTemplate } from "../template/types.ts";
-import type { Tasker } from "../worker/tasker.ts";
-import { taskerEngine } from "../worker/tasker_engine.ts";
+import type { ObservedTasker } from "./observed.ts";
+import { observedEngine } from "./observed_engine.ts";
+import type { TaskerObserver } from "./observer.ts";
 import type { HealthOptions, HealthReport } from "./health.ts";
 import { PROMETHEUS_CONTENT_TYPE, renderPrometheus } from "./prometheus.ts";
 
@@ -163,7 +164,12 @@ function healthSummary(report: HealthReport) {
 }
 
 /** Answers one GET route of the observability API. */
-type RouteAnswer = (tasker: Tasker, health: HealthOptions) => Promise<Response> | Response;
+type RouteAnswer = (tasker: ObservedTasker, health: HealthOptions) => Promise<Response> | Response;
+
+/** The observer behind `tasker.health()`, `metrics()`, `config()` and `ready()`. */
+function observerOf(tasker: ObservedTasker): TaskerObserver {
+  return observedEngine(tasker).observer;
+}
 
 /**
  * The observability API's fixed GET routes, path → answer: the one list of them (the server's
@@ -171,31 +177,34 @@ type RouteAnswer = (tasker: Tasker, health: HealthOptions) => Promise<Response> 
  */
 const ROUTES: ReadonlyMap<string, RouteAnswer> = new Map<string, RouteAnswer>([
   ["/health", async (tasker, health) => {
-    const report = await tasker.health(health);
+    const report = await observerOf(tasker).health(health);
     return jsonResponse(report.status === "unhealthy" ? 503 : 200, healthSummary(report));
   }],
   ["/health/detailed", async (tasker, health) => {
-    const report = await tasker.health(health);
+    const report = await observerOf(tasker).health(health);
     return jsonResponse(report.status === "unhealthy" ? 503 : 200, report);
   }],
   ["/health/live", (tasker) =>
     jsonResponse(200, {
       status: "alive",
-      uptime_seconds: taskerEngine(tasker).observer.uptimeSeconds(),
+      uptime_seconds: observerOf(tasker).uptimeSeconds(),
     })],
   ["/health/ready", async (tasker, health) => {
-    const readiness = await tasker.ready(health);
+    const readiness = await observerOf(tasker).ready(health);
     return jsonResponse(readiness.ready ? 200 : 503, readiness);
   }],
-  ["/metrics", async (tasker) =>
-    new Response(renderPrometheus(await tasker.metrics()), {
-      headers: { "content-type": PROMETHEUS_CONTENT_TYPE, "cache-control": "no-store" },
-    })],
+  [
+    "/metrics",
+    async (tasker) =>
+      new Response(renderPrometheus(await observerOf(tasker).metrics()), {
+        headers: { "content-type": PROMETHEUS_CONTENT_TYPE, "cache-control": "no-store" },
+      }),
+  ],
   ["/metrics/worker", async (tasker) => {
-    const metrics = await tasker.metrics();
+    const metrics = await observerOf(tasker).metrics();
     return jsonResponse(200, {
       worker_id: metrics.worker_id,
-      state: taskerEngine(tasker).worker.state,
+      state: observedEngine(tasker).worker.state,
       uptime_seconds: metrics.uptime_seconds,
       steps: metrics.steps,
       step_time: metrics.step_time,
@@ -205,12 +214,12 @@ const ROUTES: ReadonlyMap<string, RouteAnswer> = new Map<string, RouteAnswer>([
   }],
   ["/metrics/events", (tasker) =>
     jsonResponse(200, {
-      router: taskerEngine(tasker).worker.routerStats(),
+      router: observedEngine(tasker).worker.routerStats(),
       bus: tasker.bus.stats(),
-      writer: taskerEngine(tasker).writer.stats(),
+      writer: observedEngine(tasker).writer.stats(),
       subscribers: tasker.bus.subscribers(),
     })],
-  ["/config", (tasker) => jsonResponse(200, tasker.config())],
+  ["/config", (tasker) => jsonResponse(200, observerOf(tasker).config())],
   ["/v1/templates", (tasker) =>
     jsonResponse(200, {
       templates: tasker.templates.list().map((t): TemplateSummary => ({
@@ -260,7 +269,7 @@ export function isObservabilityPath(path: string): boolean {
  * ```
  */
 export async function observabilityRoute(
-  tasker: Tasker,
+  tasker: ObservedTasker,
   url: URL,
   health: HealthOptions,
 ): Promise<Response | undefined> {

@@ -17,8 +17,8 @@
 
 import { errorMessage } from "../error_message.ts";
 import { TaskerError } from "../errors.ts";
-import type { Tasker } from "../worker/tasker.ts";
-import { taskerEngine } from "../worker/tasker_engine.ts";
+import type { ObservedTasker } from "./observed.ts";
+import { observedEngine } from "./observed_engine.ts";
 import type { HealthOptions } from "./health.ts";
 import { INSPECTOR_PATHS, type InspectorRoutes, inspectorRoutes } from "./inspector.ts";
 import { type HttpFront, listenFront } from "./http_front.ts";
@@ -100,7 +100,7 @@ export class ObservabilityServerError extends TaskerError {
  * ```
  */
 export function serveObservability(
-  tasker: Tasker,
+  tasker: ObservedTasker,
   options: ObservabilityServerOptions = {},
 ): ObservabilityServer {
   const hostname = options.hostname ?? "127.0.0.1";
@@ -166,7 +166,7 @@ export function serveObservability(
   }
   const addr = front.addr;
   options.onListen?.(addr);
-  const detach = taskerEngine(tasker).observer.attachHttp({
+  const detach = observedEngine(tasker).observer.attachHttp({
     hostname: addr.hostname,
     port: addr.port,
     token_set: token !== undefined,

@@ -53,7 +53,6 @@ export {
   type ParseTemplateOptions,
 } from "./load.ts";
 export { ALL_STEPS, ENVIRONMENT_VARIABLE } from "./environments.ts";
-export { checkResultSchema, INVALID_STEP_RESULT } from "./result_schema.ts";
 export { assertRunnable, unsupportedStep, UnsupportedStepError } from "./runnable.ts";
 export {
   MAX_ATTEMPTS,

@@ -12,7 +12,7 @@ import { z } from "../deps.ts";
 import { isValidEventName, isValidNamespace } from "../names.ts";
 import type { DeliveryMode, PublicationCondition } from "../events/types.ts";
 import type { BackoffKind, BatchFailureStrategy, StepType } from "./types.ts";
-import { parseCron } from "../worker/schedules_cron.ts";
+import { parseCron } from "../cron.ts";
 import {
   jsonSchema,
   MAX_ATTEMPTS,

@@ -9,6 +9,7 @@
  */
 
 import type { Queryable } from "../durable/db/database.ts";
+import { setVtCall } from "../durable/pgmq/statements.ts";
 import type { HeldClaim } from "./claim_leases.ts";
 import type { StepResult, StepSuccess } from "./step_handler.ts";
 import type { CheckpointRecord } from "./checkpoint_record.ts";
@@ -96,8 +97,8 @@ export async function saveCheckpoint(
         WHERE s.step_uuid = $1::uuid AND s.claimed_by = $2 AND s.state = 'in_progress'
         RETURNING s.checkpoint
      ), hidden AS (
-       SELECT v.msg_id FROM saved, LATERAL pgmq.set_vt($7::text, $8::bigint,
-                                                     ceil($3::double precision)::int) v
+       SELECT v.msg_id FROM saved,
+              LATERAL ${setVtCall("$7::text", "$8::bigint", "ceil($3::double precision)::int")} v
      )
      SELECT checkpoint FROM saved WHERE (SELECT count(*) FROM hidden) >= 0`,
     [

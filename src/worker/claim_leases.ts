@@ -8,6 +8,7 @@
  */
 
 import type { Queryable } from "../durable/db/database.ts";
+import { setVtCall } from "../durable/pgmq/statements.ts";
 import type { QueuedStep } from "./step_store.ts";
 
 /** A claim this worker holds: its step and the message that delivered it. */
@@ -98,7 +99,7 @@ function claimParams(claims: readonly HeldClaim[], workerId: string): unknown[] 
  */
 function withMessages(update: string, vt: string, select: string): string {
   // `moved` is referenced so that it runs: a CTE without data-modifying SQL of its own is
-  // evaluated only when read, and pgmq.set_vt's update is inside a function.
+  // evaluated only when read, and PGMQ's set_vt updates inside a function.
   return `WITH changed AS (${update}
         RETURNING step_uuid
      ), messages AS (
@@ -107,7 +108,7 @@ function withMessages(update: string, vt: string, select: string): string {
         WHERE m.step_uuid IN (SELECT step_uuid FROM changed)
         GROUP BY m.queue
      ), moved AS (
-       SELECT v.msg_id FROM messages, LATERAL pgmq.set_vt(messages.queue, messages.ids, ${vt}) v
+       SELECT v.msg_id FROM messages, LATERAL ${setVtCall("messages.queue", "messages.ids", vt)} v
      )
      ${select} WHERE (SELECT count(*) FROM moved) >= 0`;
 }

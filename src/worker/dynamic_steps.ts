@@ -15,6 +15,7 @@
  */
 
 import type { Queryable } from "../durable/db/database.ts";
+import { sendBatchVisibleNow } from "../durable/pgmq/statements.ts";
 import type { BatchFailureStrategy, StepTemplate, TaskTemplate } from "../template/types.ts";
 import { uuidv7 } from "../events/uuid.ts";
 import { type BatchPlan, batchWorkerName, readBatchOutcome } from "./batches.ts";
@@ -332,16 +333,17 @@ export async function createExpansion(
   return names;
 }
 
+/** Queues `steps` in their task's queue, visible at once. */
 async function send(
   tx: Queryable,
   origin: ExpansionOrigin,
   steps: readonly { step_uuid: string }[],
 ): Promise<void> {
-  if (steps.length === 0) return;
-  await tx.query("SELECT pgmq.send_batch($1::text, $2::jsonb[], clock_timestamp())", [
+  await sendBatchVisibleNow(
+    tx,
     origin.queue,
-    steps.map((s) => JSON.stringify({ task_uuid: origin.task_uuid, step_uuid: s.step_uuid })),
-  ]);
+    steps.map((s) => ({ task_uuid: origin.task_uuid, step_uuid: s.step_uuid })),
+  );
 }
 
 /**

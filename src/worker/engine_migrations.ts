@@ -2,11 +2,12 @@
  * The task engine's migrations (versions 2 to 10): the numbered `.sql` files of
  * `src/worker/migrations/`, by name. Their text reaches the library through the generated
  * `migrations/sql.gen.ts` (`scripts/gen_migrations.ts`), so a URL import needs no file access.
+ * {@link taskerMigrations} is the whole list a Tasker applies.
  *
  * @module
  */
 
-import type { Migration } from "../durable/db/migrate.ts";
+import { builtinMigrations, type Migration } from "../durable/db/migrate.ts";
 import { MIGRATIONS } from "./migrations/sql.gen.ts";
 
 /** Task states as migration 7's constraint allows them (Tasker's terminal ones included). */
@@ -64,3 +65,16 @@ export const eventHistoryMigration: Migration = migration(9);
 
 /** Migration 10: fillfactor 70 on steps and tasks, room for HOT updates. */
 export const fillfactorMigration: Migration = migration(10);
+
+/** Every migration the framework needs: PGMQ, the `tasker` schema and the task engine. */
+export const taskerMigrations: readonly Migration[] = [
+  ...builtinMigrations,
+  taskEngineMigration,
+  taskWireColumnsMigration,
+  claimGuardsMigration,
+  dynamicStepsMigration,
+  operationsMigration,
+  taskOperationsMigration,
+  eventHistoryMigration,
+  fillfactorMigration,
+];

@@ -35,6 +35,12 @@ import type { EventDeclaration } from "../events/declaration.ts";
 import type { StepTemplate } from "../template/types.ts";
 import type { EventRouterStats, PreparedEvent } from "./event_router.ts";
 
+/** The counters the pipeline keeps: declarations skipped, and events it refused to prepare. */
+export type PreparedEventStats = Pick<
+  EventRouterStats,
+  "skipped_by_condition" | "skipped_by_publisher" | "publisher_errors" | "schema_rejections"
+>;
+
 /** The persisted outcome of one step attempt: what the pipeline judges conditions on. */
 export interface StepEventInput {
   /** The step's declarations (`publishes_events`). */
@@ -56,15 +62,13 @@ export interface StepEventInput {
 }
 
 /**
- * Prepares events; counts skips and rejections into the router's counters.
+ * Prepares events; counts its skips and rejections ({@link EventPipeline.stats}).
  *
  * @example
  * ```ts
  * import { EventPipeline } from "./event_pipeline.ts";
- * import { EventRouter } from "./event_router.ts";
  * import { PublisherRegistry } from "@deno-tasker/tasker";
- * const router = new EventRouter();
- * const pipeline = new EventPipeline(new PublisherRegistry(), router.counters);
+ * const pipeline = new EventPipeline(new PublisherRegistry());
  * const events = pipeline.prepare({
  *   declarations: [],
  *   task: { task_uuid: crypto.randomUUID(), namespace: "demo", name: "t", version: "1.0.0",
@@ -78,17 +82,25 @@ export interface StepEventInput {
  */
 export class EventPipeline {
   readonly #publishers: PublisherRegistry;
-  readonly #counters: EventRouterStats;
+  readonly #counters: PreparedEventStats = {
+    skipped_by_condition: 0,
+    skipped_by_publisher: 0,
+    publisher_errors: 0,
+    schema_rejections: 0,
+  };
 
   /**
    * Creates a pipeline.
    *
    * @param publishers where declared publisher names are resolved (unknown → default, counted)
-   * @param counters the router's live counters, to which skips and rejections are added
    */
-  constructor(publishers: PublisherRegistry, counters: EventRouterStats) {
+  constructor(publishers: PublisherRegistry) {
     this.#publishers = publishers;
-    this.#counters = counters;
+  }
+
+  /** A snapshot of the pipeline's counters. */
+  stats(): PreparedEventStats {
+    return { ...this.#counters };
   }
 
   /** The events this outcome fires, in declaration order. Never throws for a declaration. */

@@ -64,6 +64,17 @@ export interface EventRouterStats {
   publisher_errors: number;
 }
 
+/** The counters the router keeps: what it routed and what it could not hand to a path. */
+export type RoutedEventStats = Pick<
+  EventRouterStats,
+  | "total_routed"
+  | "durable_routed"
+  | "fast_routed"
+  | "broadcast_routed"
+  | "fast_delivery_errors"
+  | "routing_errors"
+>;
+
 /** Thrown into `onPublishError` when an event could not be handed to its path. */
 export class RoutingError extends TaskerError {
   /**
@@ -94,7 +105,29 @@ export function emptyRouterStats(): EventRouterStats {
 }
 
 /**
- * The router. Sinks may be attached after construction (two-phase start).
+ * Adds counters kept by several components (the router, the pipeline, the worker) into one
+ * {@link EventRouterStats}: Tasker reports them as one set.
+ *
+ * @param parts each component's counters
+ * @returns their sums, every counter present
+ *
+ * @example
+ * ```ts
+ * import { sumRouterStats } from "./event_router.ts";
+ * sumRouterStats({ routing_errors: 1 }, { routing_errors: 2, schema_rejections: 1 }).routing_errors; // 3
+ * ```
+ */
+export function sumRouterStats(...parts: Partial<EventRouterStats>[]): EventRouterStats {
+  const total = emptyRouterStats();
+  for (const part of parts) {
+    for (const key of Object.keys(part) as (keyof EventRouterStats)[]) total[key] += part[key] ?? 0;
+  }
+  return total;
+}
+
+/**
+ * The router. Sinks may be attached after construction (two-phase start). It counts what it
+ * routes; the pipeline's skips and rejections are the pipeline's own counters.
  *
  * @example
  * ```ts
@@ -109,7 +142,14 @@ export function emptyRouterStats(): EventRouterStats {
 export class EventRouter {
   #fast: FastSink | undefined;
   #durable: DurableSink | undefined;
-  readonly #stats: EventRouterStats = emptyRouterStats();
+  readonly #stats: RoutedEventStats = {
+    total_routed: 0,
+    durable_routed: 0,
+    fast_routed: 0,
+    broadcast_routed: 0,
+    fast_delivery_errors: 0,
+    routing_errors: 0,
+  };
   readonly #logged = new Set<string>();
 
   /**
@@ -128,13 +168,8 @@ export class EventRouter {
     if (sinks.durable) this.#durable = sinks.durable;
   }
 
-  /** The live counters (the pipeline adds its skip and rejection counts here). */
-  get counters(): EventRouterStats {
-    return this.#stats;
-  }
-
-  /** A snapshot of the counters. */
-  stats(): EventRouterStats {
+  /** A snapshot of the router's counters. */
+  stats(): RoutedEventStats {
     return { ...this.#stats };
   }
 

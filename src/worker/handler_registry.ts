@@ -3,20 +3,17 @@
  * are checked against it before any task runs ({@link HandlerRegistry.assertValid}), so a
  * misspelt callable fails at startup with every missing one listed, not at the first task.
  *
- * The registry also holds the sink of `ctx.publishDomainEvent`, in two phases: handlers are
- * registered first, the worker attaches its durable publisher when it starts
- * ({@link HandlerRegistry.attachPublisher}); until then ad-hoc events are dropped with a debug
- * line.
+ * It is a plain map: where `ctx.publishDomainEvent` goes is the worker's business (it hands its
+ * ad-hoc publisher to each step's execution, `ad_hoc_events.ts`), so one registry can serve
+ * several workers.
  *
  * @module
  */
 
 import { TaskerError } from "../errors.ts";
 import { editDistance } from "../edit_distance.ts";
-import type { JsonObject } from "../events/types.ts";
 import type { TaskTemplate } from "../template/types.ts";
-import type { DomainEventSink } from "./context.ts";
-import type { StepContext, StepHandler, StepHandlerFunction } from "./step_handler.ts";
+import type { StepHandler, StepHandlerFunction } from "./step_handler.ts";
 
 /** Thrown when a callable is registered twice. */
 export class DuplicateHandlerError extends TaskerError {
@@ -163,7 +160,7 @@ function asFunction(callable: string, handler: StepHandler, method: string): Ste
 }
 
 /**
- * Step handlers by callable, plus the sink of `ctx.publishDomainEvent`.
+ * Step handlers by callable.
  *
  * @example
  * ```ts
@@ -178,7 +175,6 @@ function asFunction(callable: string, handler: StepHandler, method: string): Ste
  */
 export class HandlerRegistry {
   #handlers = new Map<string, StepHandler>();
-  #sink: DomainEventSink | undefined;
 
   /**
    * Registers a handler under a callable.
@@ -368,74 +364,4 @@ export class HandlerRegistry {
     const missing = this.validate(templates);
     if (missing.length > 0) throw new MissingHandlersError(missing);
   }
-
-  /**
-   * Attaches the sink of `ctx.publishDomainEvent`; the worker calls it when it starts (when its
-   * durable writer exists). A later call replaces the sink.
-   *
-   * @param sink receives each ad-hoc event with the publishing step's context
-   *
-   * @example
-   * ```ts
-   * import { HandlerRegistry } from "@deno-tasker/tasker";
-   * const registry = new HandlerRegistry();
-   * registry.attachPublisher((name, payload, ctx) => console.log(name, payload, ctx.step.name));
-   * ```
-   */
-  attachPublisher(sink: DomainEventSink): void {
-    if (typeof sink !== "function") {
-      throw new TypeError(`attachPublisher expects a function, got ${typeof sink}`);
-    }
-    this.#sink = sink;
-  }
-
-  /**
-   * Detaches the sink (when the worker stops); ad-hoc events are dropped with a debug line again.
-   *
-   * @example
-   * ```ts
-   * import { HandlerRegistry } from "@deno-tasker/tasker";
-   * new HandlerRegistry().detachPublisher();
-   * ```
-   */
-  detachPublisher(): void {
-    this.#sink = undefined;
-  }
-
-  /** Whether a sink is attached. */
-  get publisherAttached(): boolean {
-    return this.#sink !== undefined;
-  }
-
-  /**
-   * The sink to give `buildStepContext` as `publish`: forwards to the attached sink, or, before
-   * {@link HandlerRegistry.attachPublisher}, drops the event with one `console.debug` line and
-   * never throws. A bound function, safe to pass around. Errors of the attached sink propagate
-   * to the caller (the step context catches and logs them).
-   *
-   * @example
-   * ```ts
-   * import { HandlerRegistry } from "@deno-tasker/tasker";
-   * import { buildStepContext, type StepContextInput } from "@deno-tasker/tasker";
-   * declare const attempt: StepContextInput;
-   * const registry = new HandlerRegistry();
-   * const ctx = buildStepContext({ ...attempt, publish: registry.publishDomainEvent });
-   * ctx.publishDomainEvent("demo.greeted", { who: "world" }); // dropped: nothing attached yet
-   * ```
-   */
-  readonly publishDomainEvent: DomainEventSink = (
-    name: string,
-    payload: JsonObject,
-    ctx: StepContext,
-  ): void => {
-    const sink = this.#sink;
-    if (sink === undefined) {
-      console.debug(
-        `deno-tasker: ${name} from step ${ctx.step.name} dropped: no publisher attached yet ` +
-          "(the worker attaches one when it starts)",
-      );
-      return;
-    }
-    sink(name, payload, ctx);
-  };
 }

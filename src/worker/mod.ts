@@ -1,7 +1,7 @@
 /**
  * The task engine: step handlers and their context, the handler registry, task submission and
- * status, the event pipeline and router, owed-event recovery, the Worker and the Tasker
- * composition root.
+ * status, the event pipeline and router, owed-event recovery and the Worker (the Tasker that
+ * composes them is src/tasker.ts, above this layer).
  *
  * @module
  */
@@ -88,13 +88,7 @@ export {
   type WorkerStats,
 } from "./worker.ts";
 export type { WorkerTuning } from "./worker_options.ts";
-export {
-  Tasker,
-  type TaskerDatabaseOptions,
-  taskerMigrations,
-  type TaskerOptions,
-} from "./tasker.ts";
-export { taskEngineMigration } from "./engine_migrations.ts";
+export { taskEngineMigration, taskerMigrations } from "./engine_migrations.ts";
 export {
   type EventDetail,
   type Pagination,
@@ -111,7 +105,7 @@ export {
   ScheduleError,
   type ScheduleInfo,
 } from "./schedules.ts";
-export { CronSyntaxError } from "./schedules_cron.ts";
+export { CronSyntaxError } from "../cron.ts";
 export { type PurgeOptions, type PurgeReport } from "./retention.ts";
 export type { StepTrace, StepTracer, TracedOutcome, TracedStep } from "./step_tracer.ts";
 export {

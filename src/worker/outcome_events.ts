@@ -8,6 +8,7 @@
  * @module
  */
 
+import { errorMessage } from "../error_message.ts";
 import type { Queryable } from "../durable/db/database.ts";
 import type { TransactionalEvents, WithinEvent } from "../durable/writer/within.ts";
 import { domainEventsQueue } from "../names.ts";
@@ -80,11 +81,7 @@ export async function storeEvents<T extends FiringOutcome>(
         if (found) problem = `${found.path} holds ${found.reason}`;
       } catch (error) {
         const found = jsonbProblem(event, "event");
-        problem = found
-          ? `${found.path} holds ${found.reason}`
-          : error instanceof Error
-          ? error.message
-          : String(error);
+        problem = found ? `${found.path} holds ${found.reason}` : errorMessage(error);
       }
       if (problem !== undefined) {
         const reasons = fired.unstorable.get(p) ?? [];

@@ -8,13 +8,14 @@
  *
  * The common case costs nothing: band queues exist only once a task of that band was submitted,
  * and a worker that finds none reads exactly as before (one queue: one read). It looks for new
- * band queues at most once per {@link BAND_REFRESH_MS} (one indexed look-up in `pgmq.meta`), and
+ * band queues at most once per {@link BAND_REFRESH_MS} (one indexed look-up in PGMQ's `meta`), and
  * at once when a wake-up notification (step_wakeups.ts) names a band queue it has not found yet.
  *
  * @module
  */
 
 import type { Queryable } from "../durable/db/database.ts";
+import { queuesInMeta } from "../durable/pgmq/statements.ts";
 import { stepQueue } from "../names.ts";
 
 /** How often a worker looks for band queues created since it last looked. */
@@ -120,10 +121,7 @@ export class PriorityBands {
   async #refresh(db: Queryable): Promise<void> {
     // Cleared before the look-up: a notification arriving during it asks for another one.
     this.#expected = false;
-    const rows = await db.query<{ queue_name: string }>(
-      "SELECT queue_name FROM pgmq.meta WHERE queue_name = ANY($1::text[])",
-      [[...this.#high, ...this.#low]],
-    );
+    const rows = await queuesInMeta(db, [...this.#high, ...this.#low]);
     this.#checkedAt = performance.now();
     if (rows.length === this.#existing.size) return;
     const before = this.#existing;

@@ -8,7 +8,7 @@
  */
 
 import type { Queryable } from "../durable/db/database.ts";
-import { assertQueueName } from "../names.ts";
+import { queueTable } from "../durable/pgmq/queues.ts";
 
 const probes = new Map<string, string>();
 
@@ -30,8 +30,7 @@ export async function readyQueues(db: Queryable, queues: readonly string[]): Pro
   if (sql === undefined) {
     // Table names cannot be parameters: each is a validated queue name (PGMQ's `q_` tables).
     sql = queues.map((queue, i) => {
-      assertQueueName(queue);
-      return `SELECT ${i} AS i WHERE EXISTS (SELECT 1 FROM pgmq."q_${queue}" ` +
+      return `SELECT ${i} AS i WHERE EXISTS (SELECT 1 FROM ${queueTable(queue)} ` +
         `WHERE vt <= clock_timestamp())`;
     }).join(" UNION ALL ");
     probes.set(key, sql);

@@ -21,7 +21,7 @@ import type { Database, Queryable } from "../durable/db/database.ts";
 import { TaskerError } from "../errors.ts";
 import type { JsonObject } from "../events/types.ts";
 import type { TemplateRegistry } from "../template/registry.ts";
-import { type CronExpression, parseCron } from "./schedules_cron.ts";
+import { type CronExpression, parseCron } from "../cron.ts";
 import { submitTask, type SubmittedTask, templateKey } from "./submit.ts";
 
 /** What to do with occurrences missed while no worker ran. */

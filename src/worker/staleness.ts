@@ -27,6 +27,7 @@
  */
 
 import type { Database } from "../durable/db/database.ts";
+import { errorMessage } from "../error_message.ts";
 import type { TemplateRegistry } from "../template/registry.ts";
 import { setTransitionActor } from "./transitions.ts";
 
@@ -314,9 +315,7 @@ export class StalenessDetector implements AsyncDisposable {
     this.#timer = setInterval(() => {
       this.#running ??= this.runOnce().catch((error) => {
         console.error(
-          `deno-tasker: staleness detection failed: ${
-            error instanceof Error ? error.message : error
-          }`,
+          `deno-tasker: staleness detection failed: ${errorMessage(error)}`,
         );
       }).finally(() => (this.#running = undefined));
     }, this.#options.intervalMs ?? 300_000);

@@ -9,6 +9,7 @@
  * @module
  */
 
+import { deleteMessages as deleteQueueMessages } from "../durable/pgmq/statements.ts";
 import type { Queryable } from "../durable/db/database.ts";
 import type { TemplateRegistry } from "../template/registry.ts";
 import type { PriorityBands } from "./priority_queues.ts";
@@ -132,6 +133,6 @@ async function deleteMessages(q: Queryable, messages: readonly QueuedStep[]): Pr
   const byQueue = new Map<string, number[]>();
   for (const m of messages) byQueue.set(m.queue, [...(byQueue.get(m.queue) ?? []), m.msg_id]);
   for (const [queue, ids] of byQueue) {
-    await q.query("SELECT pgmq.delete($1::text, $2::bigint[])", [queue, ids]);
+    await deleteQueueMessages(q, queue, ids);
   }
 }

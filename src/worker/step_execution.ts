@@ -11,12 +11,12 @@
 
 import { errorMessage } from "../error_message.ts";
 import type { TemplateRegistry } from "../template/registry.ts";
-import { checkResultSchema } from "../template/result_schema.ts";
+import { checkResultSchema } from "./result_schema.ts";
 import type { StepTemplate, TaskTemplate } from "../template/types.ts";
 import { yieldOf } from "./checkpoints.ts";
 import type { CheckpointRecord } from "./checkpoint_record.ts";
 import { type Expansion, planDynamic } from "./dynamic_steps.ts";
-import { buildStepContext, runHandler } from "./context.ts";
+import { buildStepContext, type DomainEventSink, runHandler } from "./context.ts";
 import { type StepGraph, stepGraph } from "./graph.ts";
 import type { HandlerRegistry } from "./handler_registry.ts";
 import type { ClaimedStep } from "./step_store.ts";
@@ -29,8 +29,13 @@ import { WorkerConfigError } from "./worker_errors.ts";
 export interface StepExecutionEnv {
   /** Where the claim's template is found. */
   templates: TemplateRegistry;
-  /** Where the step's handler is found; also the ad-hoc event publisher. */
+  /** Where the step's handler is found. */
   handlers: HandlerRegistry;
+  /**
+   * Where the handler's `ctx.publishDomainEvent` calls go: the worker's ad-hoc publisher.
+   * Without it they are dropped with a debug line (see `buildStepContext`).
+   */
+  publish?: DomainEventSink;
   /** The worker's shutdown signal, chained into the handler's. */
   signal: AbortSignal;
   /** The tracing hook, when tracing is on. */
@@ -179,7 +184,7 @@ async function executeOnce(
     initialization: stepTemplate.handler.initialization,
     dependencyResults,
     signal: env.signal,
-    publish: env.handlers.publishDomainEvent,
+    publish: env.publish,
     inputs: claim.inputs ?? {},
     checkpoint: claim.checkpoint ?? null,
     batchWorkers,

@@ -8,6 +8,11 @@
  * @module
  */
 
+import {
+  deleteMessages as deleteQueueMessages,
+  sendBatchVisibleNow,
+  sendVisibleAfter,
+} from "../durable/pgmq/statements.ts";
 import type { Database, Queryable } from "../durable/db/database.ts";
 import type { TransactionalEvents, WithinEvent } from "../durable/writer/within.ts";
 import { applyDynamicOutcomes } from "./dynamic_steps.ts";
@@ -316,21 +321,18 @@ async function releaseSuccessors(
   const queueOf = new Map(
     kept.map((p) => [p.record.claim.task.task_uuid, p.record.claim.source.queue]),
   );
-  const byQueue = new Map<string, string[]>();
+  const byQueue = new Map<string, { task_uuid: string; step_uuid: string }[]>();
   for (const row of ready) {
     const queue = queueOf.get(row.task_uuid)!;
     const bodies = byQueue.get(queue) ?? [];
-    bodies.push(JSON.stringify({ task_uuid: row.task_uuid, step_uuid: row.step_uuid }));
+    bodies.push({ task_uuid: row.task_uuid, step_uuid: row.step_uuid });
     byQueue.set(queue, bodies);
     // Credit the release to a completed predecessor in this group (for progress reporting).
     const by = releaser.get(`${row.task_uuid}/${row.name}`)!;
     released.set(by, [...(released.get(by) ?? []), row.name]);
   }
   for (const [queue, bodies] of byQueue) {
-    await tx.query("SELECT pgmq.send_batch($1::text, $2::jsonb[], clock_timestamp())", [
-      queue,
-      bodies,
-    ]);
+    await sendBatchVisibleNow(tx, queue, bodies);
   }
   return released;
 }
@@ -340,14 +342,11 @@ async function scheduleRetries(tx: Queryable, kept: readonly Planned[]): Promise
   for (const p of kept) {
     if (p.retryDelayMs === undefined) continue;
     const { claim } = p.record;
-    await tx.query(
-      `SELECT pgmq.send($1::text, $2::jsonb, NULL::jsonb,
-                        clock_timestamp() + make_interval(secs => $3::double precision))`,
-      [
-        claim.source.queue,
-        JSON.stringify({ task_uuid: claim.task.task_uuid, step_uuid: claim.step.step_uuid }),
-        p.retryDelayMs / 1000,
-      ],
+    await sendVisibleAfter(
+      tx,
+      claim.source.queue,
+      { task_uuid: claim.task.task_uuid, step_uuid: claim.step.step_uuid },
+      p.retryDelayMs / 1000,
     );
   }
 }
@@ -391,7 +390,5 @@ async function deleteMessages(tx: Queryable, kept: readonly Planned[]): Promise<
     ids.push(source.msg_id);
     byQueue.set(source.queue, ids);
   }
-  for (const [queue, ids] of byQueue) {
-    await tx.query("SELECT pgmq.delete($1::text, $2::bigint[])", [queue, ids]);
-  }
+  for (const [queue, ids] of byQueue) await deleteQueueMessages(tx, queue, ids);
 }

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { sendBatchAtCall } from "../durable/pgmq/statements.ts";
 import type { Database } from "../durable/db/database.ts";
 import { TaskerError } from "../errors.ts";
 import type { JsonObject } from "../events/types.ts";
@@ -232,7 +233,9 @@ const SUBMIT_SQL = `
              AS s(step_uuid, name, position, handler_callable, pending_dependencies, state,
                   max_attempts, retryable)
   ), sent AS (
-    SELECT pgmq.send_batch($28::text, $29::jsonb[], coalesce($19::timestamptz, clock_timestamp()))
+    SELECT ${
+  sendBatchAtCall("$28::text", "$29::jsonb[]", "coalesce($19::timestamptz, clock_timestamp())")
+}
       FROM task
   )
   SELECT EXISTS (SELECT 1 FROM task) AS inserted, (SELECT count(*) FROM sent) AS sent`;

@@ -4,7 +4,7 @@
 // SQL).
 import assert from "node:assert/strict";
 import { generate, splitStatements } from "../../scripts/gen_migrations.ts";
-import { taskerMigrations } from "../../src/worker/tasker.ts";
+import { taskerMigrations } from "../../src/worker/engine_migrations.ts";
 import {
   operationsMigration,
   STEP_STATES,

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { postgresUrl } from "../_db.ts";
 import { openPostgres } from "../../src/durable/db/postgres.ts";
-import { Tasker } from "../../src/worker/tasker.ts";
+import { Tasker } from "../../src/tasker.ts";
 import { TemplateRegistry } from "../../src/template/registry.ts";
 
 // One connection, so the statements a query prepares are visible to the next query.

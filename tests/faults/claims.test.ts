@@ -9,7 +9,7 @@ import { templateHash } from "../../src/worker/template_hash.ts";
 import { success } from "../../src/worker/step_handler.ts";
 import { dbTest, uniqueName } from "../_db.ts";
 import { openTasker, parseTemplateIn } from "../worker/_engine.ts";
-import { taskerEngine } from "../../src/worker/tasker_engine.ts";
+import { taskerEngine } from "../../src/tasker_engine.ts";
 
 const slow = (namespace: string, maxAttempts: number) =>
   parseTemplateIn(

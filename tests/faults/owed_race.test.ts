@@ -11,12 +11,12 @@ import type { DomainEvent } from "../../src/events/types.ts";
 import { domainEventsQueue } from "../../src/names.ts";
 import { HandlerRegistry } from "../../src/worker/handler_registry.ts";
 import { OwedEvents } from "../../src/worker/owed_events.ts";
-import { taskerMigrations } from "../../src/worker/tasker.ts";
+import { taskerMigrations } from "../../src/worker/engine_migrations.ts";
 import { success } from "../../src/worker/step_handler.ts";
 import { dbTest, postgresUrl, uniqueName, withPostgres } from "../_db.ts";
 import { dropQueues, freshNamespace, makeEvent, until } from "../durable/_path_helpers.ts";
 import { parseTemplateIn } from "../worker/_engine.ts";
-import { Tasker } from "../../src/worker/tasker.ts";
+import { Tasker } from "../../src/tasker.ts";
 import { TemplateRegistry } from "../../src/template/registry.ts";
 
 /** A Database whose statements wait while `closed`: a writer whose queue writes stall. */

@@ -7,7 +7,7 @@ import { uuidv7 } from "../../src/events/uuid.ts";
 import { TemplateRegistry } from "../../src/template/registry.ts";
 import { HandlerRegistry } from "../../src/worker/handler_registry.ts";
 import { ensureQueue } from "../../src/worker/queues.ts";
-import { Tasker } from "../../src/worker/tasker.ts";
+import { Tasker } from "../../src/tasker.ts";
 import { success } from "../../src/worker/step_handler.ts";
 import { dbTest, uniqueName } from "../_db.ts";
 import { parseTemplateIn } from "../worker/_engine.ts";

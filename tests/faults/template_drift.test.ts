@@ -8,7 +8,7 @@ import { success } from "../../src/worker/step_handler.ts";
 import { dbTest, uniqueName } from "../_db.ts";
 import { captureConsole } from "../_console.ts";
 import { openTasker, parseTemplateIn } from "../worker/_engine.ts";
-import { taskerEngine } from "../../src/worker/tasker_engine.ts";
+import { taskerEngine } from "../../src/tasker_engine.ts";
 
 const pair = (namespace: string, version: string, second = "second") =>
   parseTemplateIn(

@@ -5,7 +5,7 @@ import { parseTemplate } from "../../src/template/load.ts";
 import type { TaskTemplate } from "../../src/template/types.ts";
 import type { Database } from "../../src/durable/db/database.ts";
 import { HandlerRegistry } from "../../src/worker/handler_registry.ts";
-import { Tasker } from "../../src/worker/tasker.ts";
+import { Tasker } from "../../src/tasker.ts";
 import { failure, success } from "../../src/worker/step_handler.ts";
 import { uniqueName } from "../_db.ts";
 

@@ -4,7 +4,7 @@ import { taskerConfig } from "../../src/observe/config.ts";
 import { serveObservability } from "../../src/observe/server.ts";
 import { TemplateRegistry } from "../../src/template/registry.ts";
 import type { WorkerSettings } from "../../src/worker/worker.ts";
-import { Tasker } from "../../src/worker/tasker.ts";
+import { Tasker } from "../../src/tasker.ts";
 import { registerExamples } from "../../templates/mod.ts";
 import { dbTest, postgresUrl } from "../_db.ts";
 import { exampleTemplate, openTasker } from "../worker/_engine.ts";

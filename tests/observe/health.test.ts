@@ -8,7 +8,7 @@ import {
   writerComponent,
 } from "../../src/observe/health.ts";
 import { TemplateRegistry } from "../../src/template/registry.ts";
-import { Tasker } from "../../src/worker/tasker.ts";
+import { Tasker } from "../../src/tasker.ts";
 import { registerExamples } from "../../templates/mod.ts";
 import { dbTest } from "../_db.ts";
 import { exampleTemplate, openTasker } from "../worker/_engine.ts";

@@ -6,7 +6,7 @@ import type { DomainEvent } from "../../src/events/types.ts";
 import { type InspectorOptions, inspectorRoutes } from "../../src/observe/inspector.ts";
 import { serveObservability } from "../../src/observe/server.ts";
 import type { InspectorStats } from "../../src/observe/inspector.ts";
-import type { Tasker } from "../../src/worker/tasker.ts";
+import type { Tasker } from "../../src/tasker.ts";
 import { withPglite } from "../_db.ts";
 import { exampleTemplate, openTasker } from "../worker/_engine.ts";
 import { eventually, serveRoutes, SseReader, syntheticEvent } from "./_inspector_helpers.ts";

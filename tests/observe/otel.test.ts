@@ -15,8 +15,8 @@ import {
 import type { RecordedOutcome } from "../../src/worker/step_outcomes.ts";
 import type { ClaimedStep } from "../../src/worker/step_store.ts";
 import type { OutcomeListener } from "../../src/worker/worker.ts";
-import type { Tasker } from "../../src/worker/tasker.ts";
-import { bindTaskerEngine, type TaskerEngine } from "../../src/worker/tasker_engine.ts";
+import type { Tasker } from "../../src/tasker.ts";
+import { bindTaskerEngine, type TaskerEngine } from "../../src/tasker_engine.ts";
 import { DurableWriter } from "../../src/durable/writer/writer.ts";
 import { DurableEventCapture } from "../../src/testing/durable_capture.ts";
 import { uniqueName, withPglite } from "../_db.ts";

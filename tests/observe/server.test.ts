@@ -5,7 +5,7 @@ import { dbTest } from "../_db.ts";
 import { exampleTemplate, openTasker } from "../worker/_engine.ts";
 import { cuttable, get } from "./_helpers.ts";
 import { parsePrometheus, sampleValue } from "./_prometheus.ts";
-import { taskerEngine } from "../../src/worker/tasker_engine.ts";
+import { taskerEngine } from "../../src/tasker_engine.ts";
 
 const LINEAR = "linear_workflow/mathematical_sequence.yaml";
 const JSON_TYPE = "application/json; charset=utf-8";

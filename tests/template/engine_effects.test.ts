@@ -8,7 +8,7 @@ import { failure, success } from "../../src/worker/step_handler.ts";
 import { dbTest, uniqueName } from "../_db.ts";
 import { openTasker } from "../worker/_engine.ts";
 import { parseTemplate } from "../../src/template/load.ts";
-import { taskerEngine } from "../../src/worker/tasker_engine.ts";
+import { taskerEngine } from "../../src/tasker_engine.ts";
 
 const template = (namespace: string, steps: string, more = "", environment?: string) =>
   parseTemplate(

@@ -3,12 +3,12 @@
 import assert from "node:assert/strict";
 import {
   assertRunnable,
-  checkResultSchema,
   parseTemplate,
   type TaskTemplate,
   UnsupportedStepError,
 } from "../../src/template/mod.ts";
 import { baseRetryDelayMs } from "../../src/worker/backoff.ts";
+import { checkResultSchema } from "../../src/worker/result_schema.ts";
 import { HandlerRegistry } from "../../src/worker/handler_registry.ts";
 import { failure, success } from "../../src/worker/step_handler.ts";
 import { captureConsole } from "../_console.ts";

@@ -4,7 +4,8 @@ import { fileURLToPath } from "node:url";
 import type { Database } from "../../src/durable/db/database.ts";
 import type { TaskTemplate } from "../../src/template/types.ts";
 import { HandlerRegistry } from "../../src/worker/handler_registry.ts";
-import type { Tasker, TaskerOptions } from "../../src/worker/tasker.ts";
+import type { Tasker } from "../../src/tasker.ts";
+import type { TaskerOptions } from "../../src/tasker_options.ts";
 import { uniqueName } from "../_db.ts";
 import { openTasker, parseTemplateIn } from "./_engine.ts";
 

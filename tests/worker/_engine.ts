@@ -6,7 +6,8 @@ import type { Database } from "../../src/durable/db/database.ts";
 import { parseTemplate } from "../../src/template/load.ts";
 import { TemplateRegistry } from "../../src/template/registry.ts";
 import type { TaskTemplate } from "../../src/template/types.ts";
-import { Tasker, type TaskerOptions } from "../../src/worker/tasker.ts";
+import { Tasker } from "../../src/tasker.ts";
+import type { TaskerOptions } from "../../src/tasker_options.ts";
 import { registerExamples } from "../../templates/mod.ts";
 import { uniqueName } from "../_db.ts";
 

@@ -6,7 +6,7 @@ import type { TaskTemplate } from "../../src/template/types.ts";
 import { batchSuccess, createCursorConfigs } from "../../src/worker/batches.ts";
 import type { HandlerRegistry } from "../../src/worker/handler_registry.ts";
 import { resetStep } from "../../src/worker/task_actions.ts";
-import type { Tasker } from "../../src/worker/tasker.ts";
+import type { Tasker } from "../../src/tasker.ts";
 import { failure, success } from "../../src/worker/step_handler.ts";
 import { dbTest, uniqueName } from "../_db.ts";
 import { batchedTemplate } from "./_batch_fixtures.ts";

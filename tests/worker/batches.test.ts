@@ -27,7 +27,7 @@ interface Wire {
   };
 }
 import { fixtureTemplate, openWith, stepNames } from "./_dynamic.ts";
-import { taskerEngine } from "../../src/worker/tasker_engine.ts";
+import { taskerEngine } from "../../src/tasker_engine.ts";
 
 Deno.test("cursor configs: ceil(total / count) each, ids 001…", () => {
   assert.deepEqual(createCursorConfigs(1000, 3).map((c) => c.batch_size), [334, 334, 332]);

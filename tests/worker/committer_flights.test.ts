@@ -8,7 +8,7 @@ import { success } from "../../src/worker/step_handler.ts";
 import { claimSteps } from "../../src/worker/step_claims.ts";
 import type { ClaimedStep } from "../../src/worker/step_store.ts";
 import { templateHash } from "../../src/worker/template_hash.ts";
-import { taskerEngine } from "../../src/worker/tasker_engine.ts";
+import { taskerEngine } from "../../src/tasker_engine.ts";
 import { dbTest, uniqueName } from "../_db.ts";
 import { openTasker, parseTemplateIn } from "./_engine.ts";
 

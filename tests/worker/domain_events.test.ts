@@ -7,7 +7,7 @@ import { DurableEventCapture } from "../../src/testing/durable_capture.ts";
 import type { Database } from "../../src/durable/db/database.ts";
 import { dbTest } from "../_db.ts";
 import { exampleTemplate, openTasker } from "./_engine.ts";
-import { taskerEngine } from "../../src/worker/tasker_engine.ts";
+import { taskerEngine } from "../../src/tasker_engine.ts";
 
 async function runPayments(db: Database, simulate?: "retryable" | "permanent") {
   const template = await exampleTemplate("domain_events/domain_event_publishing.yaml", "pay");

@@ -9,7 +9,8 @@ import { migrate } from "../../src/durable/db/migrate.ts";
 import { TemplateRegistry } from "../../src/template/registry.ts";
 import { HandlerRegistry } from "../../src/worker/handler_registry.ts";
 import { submitTask } from "../../src/worker/submit.ts";
-import { Tasker, taskerMigrations } from "../../src/worker/tasker.ts";
+import { Tasker } from "../../src/tasker.ts";
+import { taskerMigrations } from "../../src/worker/engine_migrations.ts";
 import { registerApproval } from "../fixtures/dynamic_handlers.ts";
 import { postgresUrl, uniqueName } from "../_db.ts";
 

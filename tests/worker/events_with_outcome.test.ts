@@ -7,13 +7,13 @@ import { FastEventCapture } from "../../src/testing/fast_capture.ts";
 import { DurableEventCapture } from "../../src/testing/durable_capture.ts";
 import { HandlerRegistry } from "../../src/worker/handler_registry.ts";
 import { success } from "../../src/worker/step_handler.ts";
-import { Tasker } from "../../src/worker/tasker.ts";
+import { Tasker } from "../../src/tasker.ts";
 import { TemplateRegistry } from "../../src/template/registry.ts";
 import { WorkerConfigError } from "../../src/worker/worker_errors.ts";
 import { domainEventsQueue } from "../../src/names.ts";
 import { dbTest, uniqueName } from "../_db.ts";
 import { openTasker, parseTemplateIn } from "./_engine.ts";
-import { taskerEngine } from "../../src/worker/tasker_engine.ts";
+import { taskerEngine } from "../../src/tasker_engine.ts";
 
 const yaml = `
 name: fires

@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { captureConsole } from "../_console.ts";
 import { parseTemplate } from "../../src/template/load.ts";
 import { buildStepContext } from "../../src/worker/context.ts";
 import {
@@ -27,7 +26,7 @@ function template(namespace: string, name: string, steps: [string, string][]) {
   );
 }
 
-function contextFor(registry: HandlerRegistry): StepContext {
+function contextFor(): StepContext {
   return buildStepContext({
     task: {
       task_uuid: "0193a3c4-1111-7000-8000-000000000001",
@@ -44,11 +43,8 @@ function contextFor(registry: HandlerRegistry): StepContext {
       max_attempts: 3,
       retryable: true,
     },
-    publish: registry.publishDomainEvent,
   });
 }
-
-const capture = captureConsole;
 
 Deno.test("register, get, has and callables", () => {
   const object = { call: ok };
@@ -94,7 +90,7 @@ Deno.test("resolve gives a function; an object's call keeps its this", async () 
   };
   const registry = new HandlerRegistry().register("demo.fn", ok).register("demo.obj", greeter);
   assert.equal(registry.resolve("demo.fn"), ok);
-  const ctx = contextFor(registry);
+  const ctx = contextFor();
   assert.deepEqual(await registry.resolve("demo.obj")(ctx), success("hi"));
 });
 
@@ -200,41 +196,4 @@ Deno.test("assertValid throws one error listing every missing handler", () => {
   });
   new HandlerRegistry().registerAll({ "shop.validate": ok, "shop.charge": ok, "mail.send": ok })
     .assertValid(templates);
-});
-
-Deno.test("before attachPublisher, publishDomainEvent is a no-op with one debug line", async () => {
-  const registry = new HandlerRegistry();
-  assert.equal(registry.publisherAttached, false);
-  const ctx = contextFor(registry);
-  const lines = await capture("debug", () => ctx.publishDomainEvent("demo.greeted", { n: 1 }));
-  assert.equal(lines.length, 1);
-  assert.match(String(lines[0]![0]), /demo\.greeted .*no publisher attached/);
-});
-
-Deno.test("after attachPublisher, the attached function receives each call", async () => {
-  const registry = new HandlerRegistry();
-  const ctx = contextFor(registry); // built before attachment: the sink is looked up per call
-  const seen: [string, unknown, string][] = [];
-  registry.attachPublisher((name, payload, c) => void seen.push([name, payload, c.step.name]));
-  assert.equal(registry.publisherAttached, true);
-  const debug = await capture("debug", () => ctx.publishDomainEvent("demo.greeted", { n: 2 }));
-  assert.deepEqual(debug, []);
-  assert.deepEqual(seen, [["demo.greeted", { n: 2 }, "hello"]]);
-
-  registry.detachPublisher();
-  const dropped = await capture("debug", () => ctx.publishDomainEvent("demo.ignored", {}));
-  assert.equal(dropped.length, 1);
-  assert.equal(seen.length, 1);
-});
-
-Deno.test("a throwing attached publisher does not reach the handler", async () => {
-  const registry = new HandlerRegistry();
-  registry.attachPublisher(() => {
-    throw new Error("writer buffer full");
-  });
-  const ctx = contextFor(registry);
-  const lines = await capture("error", () => ctx.publishDomainEvent("demo.greeted", {}));
-  assert.equal(lines.length, 1);
-  assert.match(String(lines[0]![0]), /writer buffer full/);
-  assert.throws(() => registry.attachPublisher("nope" as never), TypeError);
 });

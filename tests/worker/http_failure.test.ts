@@ -14,7 +14,7 @@ import type { RecordedOutcome } from "../../src/worker/step_outcomes.ts";
 import { failure, success } from "../../src/worker/step_handler.ts";
 import { dbTest } from "../_db.ts";
 import { inlineTemplate, operationsTasker } from "./_operations.ts";
-import { taskerEngine } from "../../src/worker/tasker_engine.ts";
+import { taskerEngine } from "../../src/tasker_engine.ts";
 
 Deno.test("status codes: Tasker's retryable set and error types", () => {
   assert.deepEqual([...RETRYABLE_STATUSES].sort(), [408, 429, 500, 502, 503, 504]);

@@ -9,7 +9,7 @@ import { migrate } from "../../src/durable/db/migrate.ts";
 import type { Database } from "../../src/durable/db/database.ts";
 import { TemplateRegistry } from "../../src/template/registry.ts";
 import { submitTask } from "../../src/worker/submit.ts";
-import { taskerMigrations } from "../../src/worker/tasker.ts";
+import { taskerMigrations } from "../../src/worker/engine_migrations.ts";
 import { postgresUrl, uniqueName } from "../_db.ts";
 
 const repo = fileURLToPath(new URL("../../", import.meta.url));

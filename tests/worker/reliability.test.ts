@@ -12,7 +12,7 @@ import { templateHash } from "../../src/worker/template_hash.ts";
 import { failure, success } from "../../src/worker/step_handler.ts";
 import { dbTest, uniqueName } from "../_db.ts";
 import { openTasker, parseTemplateIn } from "./_engine.ts";
-import { taskerEngine } from "../../src/worker/tasker_engine.ts";
+import { taskerEngine } from "../../src/tasker_engine.ts";
 
 const flaky = (namespace: string, backoff: string) =>
   parseTemplateIn(

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { migrate } from "../../src/durable/db/migrate.ts";
 import { TemplateRegistry } from "../../src/template/registry.ts";
-import { taskerMigrations } from "../../src/worker/tasker.ts";
+import { taskerMigrations } from "../../src/worker/engine_migrations.ts";
 import { ScheduleError, Scheduler } from "../../src/worker/schedules.ts";
 import { dbTest, uniqueName } from "../_db.ts";
 import { eventually } from "../observe/_helpers.ts";

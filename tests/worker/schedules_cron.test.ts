@@ -1,7 +1,7 @@
 // The cron parser: fields, lists, ranges, steps, names, macros, Vixie's day rule, time zones
 // across daylight-saving changes, and errors that name the field and value.
 import assert from "node:assert/strict";
-import { CronSyntaxError, parseCron } from "../../src/worker/schedules_cron.ts";
+import { CronSyntaxError, parseCron } from "../../src/cron.ts";
 
 const next = (expr: string, after: string, zone?: string) =>
   parseCron(expr, zone).next(new Date(after))?.toISOString();

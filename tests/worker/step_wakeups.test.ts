@@ -17,12 +17,13 @@ import {
   StepWakeups,
   wakeChannel,
 } from "../../src/worker/step_wakeups.ts";
-import { Tasker, taskerMigrations } from "../../src/worker/tasker.ts";
+import { Tasker } from "../../src/tasker.ts";
+import { taskerMigrations } from "../../src/worker/engine_migrations.ts";
 import { TemplateRegistry } from "../../src/template/registry.ts";
 import type { TaskTemplate } from "../../src/template/types.ts";
 import { dbTest, postgresUrl, uniqueName, withThrowawayDatabase } from "../_db.ts";
 import { exampleTemplate, openTasker } from "./_engine.ts";
-import { taskerEngine } from "../../src/worker/tasker_engine.ts";
+import { taskerEngine } from "../../src/tasker_engine.ts";
 
 const HOUR_MS = 3_600_000;
 

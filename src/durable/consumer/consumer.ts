@@ -10,11 +10,11 @@
  * acknowledged and counted as `unmatched`.
  *
  * It wakes when a DurableWriter of the same process commits to its queue (a process-local
- * signal), on PGMQ's insert notifications for writers elsewhere (`pgmq.enable_notify_insert`,
- * channel `pgmq.q_<queue>.INSERT`, which the Database delivers from a dedicated connection
- * outside the pool on a server and in process when embedded), and polls every `pollIntervalMs`
- * for delayed and re-visible messages. PGMQ throttles notifications, so after one it also looks
- * again once the throttle interval has passed.
+ * signal), on PGMQ's insert notifications for writers elsewhere (which the Database delivers
+ * from a dedicated connection outside the pool on a server and in process when embedded), and
+ * polls every `pollIntervalMs` for delayed and re-visible messages. PGMQ throttles
+ * notifications, so after one it also looks again once the throttle interval has passed
+ * (`wakeups.ts`).
  *
  * @module
  */
@@ -22,21 +22,13 @@
 import { withinDeadline } from "../../deadline.ts";
 import type { Database } from "../db/database.ts";
 import { describeError } from "../writer/errors.ts";
-import { type ConsumerConfig, resolveConsumerOptions, Waker } from "./options.ts";
+import { type ConsumerConfig, resolveConsumerOptions } from "./options.ts";
 import { HandlersByPattern } from "./handlers_by_pattern.ts";
 import { ensureEventQueue } from "../pgmq/event_queues.ts";
-import { onQueueWritten } from "../writer/signal.ts";
 import { parseEnvelope } from "./envelope.ts";
-import {
-  acknowledge,
-  deadLetter,
-  enableNotifications,
-  notifyChannel,
-  readBatch,
-  type ReadRow,
-  redrive,
-  setVisibleAfter,
-} from "./sql.ts";
+import { acknowledge, deadLetter, readBatch, type ReadRow, redrive } from "./sql.ts";
+import { QueueWakeups } from "./wakeups.ts";
+import { setVisibleAfter } from "../pgmq/statements.ts";
 import type {
   ConsumerCloseOptions,
   DurableConsumerOptions,
@@ -81,10 +73,7 @@ export class DurableConsumer implements AsyncDisposable {
   #loop: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
   #stopped = false;
-  #unlisten: (() => Promise<void>) | undefined;
-  #unsignal: (() => void) | undefined;
-  readonly #waker = new Waker();
-  #lastNotifyAt = -Infinity;
+  readonly #wakeups: QueueWakeups;
   #acks: number[] = [];
   #batch: { rows: ReadRow[]; next: number } | undefined;
 
@@ -111,6 +100,7 @@ export class DurableConsumer implements AsyncDisposable {
     this.#db = options.db;
     this.queue = this.#config.queue;
     this.deadLetterQueue = this.#config.deadLetterQueue;
+    this.#wakeups = new QueueWakeups(this.#db, this.queue, this.#config);
   }
 
   /**
@@ -195,21 +185,9 @@ export class DurableConsumer implements AsyncDisposable {
   async #begin(): Promise<void> {
     if (this.#closing !== undefined) return;
     await ensureEventQueue(this.#db, this.queue);
-    this.#unsignal = onQueueWritten(this.queue, () => this.#wake());
-    if (this.#config.listen) {
-      try {
-        await enableNotifications(this.#db, this.queue, this.#config.throttleMs);
-        this.#unlisten = await this.#db.listen(notifyChannel(this.queue), () => {
-          this.#lastNotifyAt = performance.now();
-          this.#wake();
-        });
-      } catch (error) {
-        // Polling still delivers everything; only the wake-up latency suffers.
-        this.#noteError(error, undefined);
-      }
-    }
+    await this.#wakeups.subscribe((error) => this.#noteError(error, undefined));
     if (this.#closing !== undefined) {
-      await this.#unlisten?.();
+      await this.#wakeups.stopListening();
       return;
     }
     this.#running = true;
@@ -219,7 +197,7 @@ export class DurableConsumer implements AsyncDisposable {
   async #run(): Promise<void> {
     let failures = 0;
     while (this.#running) {
-      this.#waker.clear();
+      this.#wakeups.clear();
       let rows: ReadRow[];
       try {
         rows = await readBatch(
@@ -236,22 +214,12 @@ export class DurableConsumer implements AsyncDisposable {
         continue;
       }
       if (rows.length === 0) {
-        await this.#idle(this.#idleDelay());
+        await this.#idle(this.#wakeups.idleDelay());
         continue;
       }
       this.#stats.read += rows.length;
       await this.#handleBatch(rows);
     }
-  }
-
-  /** The poll interval, shortened to catch messages PGMQ's notification throttle swallowed. */
-  #idleDelay(): number {
-    const trailing = this.#lastNotifyAt + this.#config.throttleMs + 5 - performance.now();
-    if (trailing > 0 && trailing < this.#config.pollIntervalMs) {
-      this.#lastNotifyAt = -Infinity;
-      return trailing;
-    }
-    return this.#config.pollIntervalMs;
   }
 
   async #handleBatch(rows: ReadRow[]): Promise<void> {
@@ -380,22 +348,16 @@ export class DurableConsumer implements AsyncDisposable {
   }
 
   #idle(ms: number): Promise<void> {
-    return this.#running ? this.#waker.idle(ms) : Promise.resolve();
-  }
-
-  #wake(): void {
-    this.#waker.wake();
+    return this.#running ? this.#wakeups.idle(ms) : Promise.resolve();
   }
 
   async #shutdown(deadlineMs: number): Promise<void> {
     this.#running = false;
-    this.#wake();
+    this.#wakeups.wake();
     await this.#started?.catch(() => {});
-    this.#unsignal?.();
+    this.#wakeups.unsignal();
     await this.#releaseUnstarted();
-    const unlisten = this.#unlisten;
-    this.#unlisten = undefined;
-    await unlisten?.().catch((error) => this.#noteError(error, undefined));
+    await this.#wakeups.endListening((error) => this.#noteError(error, undefined));
     if (this.#loop === undefined) {
       this.#stopped = true;
       return;

@@ -1,6 +1,6 @@
 /**
  * The DurableConsumer's options, resolved and checked once at construction (a bad value fails
- * with the option's name before anything runs), and the waker of its read loop.
+ * with the option's name before anything runs).
  *
  * @module
  */
@@ -99,51 +99,4 @@ function seconds(option: string, value: number | undefined, fallback: number): n
     throw new DurableOptionError(COMPONENT, option, value, "a number >= 0");
   }
   return value;
-}
-
-/**
- * Wakes an idle read loop: `wake()` ends the current `idle()` at once, or, when nothing is
- * waiting, makes the next `idle()` return immediately (no notification is lost between a read
- * and the wait that follows it).
- *
- * @example
- * ```ts
- * import { Waker } from "./options.ts";
- * const waker = new Waker();
- * waker.wake();
- * await waker.idle(1000); // returns at once
- * ```
- */
-export class Waker {
-  #pending = false;
-  #wakeIdle: (() => void) | undefined;
-
-  /** Forgets an earlier wake-up (call right before reading). */
-  clear(): void {
-    this.#pending = false;
-  }
-
-  /** Waits up to `ms`, or less if woken. */
-  idle(ms: number): Promise<void> {
-    return new Promise<void>((resolve) => {
-      if (this.#pending) {
-        this.#pending = false;
-        resolve();
-        return;
-      }
-      const done = () => {
-        clearTimeout(timer);
-        this.#wakeIdle = undefined;
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.#wakeIdle = done;
-    });
-  }
-
-  /** Ends the current wait, or the next one. */
-  wake(): void {
-    if (this.#wakeIdle !== undefined) this.#wakeIdle();
-    else this.#pending = true;
-  }
 }

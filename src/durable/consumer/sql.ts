@@ -1,6 +1,7 @@
 /**
- * The SQL the DurableConsumer runs: read and acknowledge (through the PGMQ client), retry later,
- * dead-letter, redrive, and turning on PGMQ's insert notifications. Moves between queues are single
+ * The SQL the DurableConsumer runs: read and acknowledge (through the PGMQ client), dead-letter
+ * and redrive. Retrying later and PGMQ's insert notifications are PGMQ statements of their own
+ * (`pgmq/statements.ts`, `pgmq/notify_insert.ts`). Moves between queues are single
  * statements (a `DELETE ... RETURNING` feeding an `INSERT` into the target's PGMQ table), so a
  * message is never in both queues or in neither, and its body never travels to the client and
  * back.
@@ -9,7 +10,6 @@
  */
 
 import type { Database, Queryable } from "../db/database.ts";
-import { assertQueueName } from "../../names.ts";
 import { ensureEventQueue } from "../pgmq/event_queues.ts";
 import { queueTable } from "../pgmq/queues.ts";
 import type { RedriveOptions } from "./types.ts";
@@ -27,12 +27,6 @@ export const DEAD_LETTER_HEADERS = [
   "x-attempts",
   "x-original-queue",
 ] as const;
-
-/** The channel PGMQ 1.11 notifies on after inserts into `queue` (`pgmq.q_<queue>.INSERT`). */
-export function notifyChannel(queue: string): string {
-  assertQueueName(queue);
-  return `pgmq.q_${queue}.INSERT`;
-}
 
 /**
  * Reads up to `qty` visible messages and hides them for `vtSeconds` (PGMQ client's `read`).
@@ -69,29 +63,6 @@ export async function acknowledge(
   const pgmq = new Pgmq(db);
   if (mode === "archive") await pgmq.archive(queue, msgIds);
   else await pgmq.delete(queue, msgIds);
-}
-
-/**
- * Makes messages visible again after `delaySeconds` (fractions allowed; 0 = now).
- *
- * @param db where
- * @param queue the queue
- * @param msgIds the messages
- * @param delaySeconds the delay
- */
-export async function setVisibleAfter(
-  db: Queryable,
-  queue: string,
-  msgIds: readonly number[],
-  delaySeconds: number,
-): Promise<void> {
-  if (msgIds.length === 0) return;
-  assertQueueName(queue);
-  await db.query(
-    "SELECT count(*) FROM pgmq.set_vt($1::text, $2::bigint[], " +
-      "clock_timestamp() + make_interval(secs => $3::float8))",
-    [queue, msgIds, delaySeconds],
-  );
 }
 
 /**
@@ -186,31 +157,4 @@ RETURNING msg_id`,
     [limit, extra],
   );
   return rows.length;
-}
-
-/**
- * Turns on PGMQ's insert notifications for `queue` unless already on. PGMQ's
- * `enable_notify_insert` drops and re-creates its trigger every time, so consumers starting
- * together take the queue's advisory lock (the one `pgmq.create` uses) and check first.
- *
- * @param db the database
- * @param queue the queue (must exist)
- * @param throttleMs PGMQ's minimum interval between notifications
- */
-export async function enableNotifications(
-  db: Database,
-  queue: string,
-  throttleMs: number,
-): Promise<void> {
-  assertQueueName(queue);
-  await db.transaction(async (tx) => {
-    await tx.query("SELECT pgmq.acquire_queue_lock($1::text)", [queue]);
-    const rows = await tx.query(
-      "SELECT 1 FROM pgmq.notify_insert_throttle WHERE queue_name = $1::text",
-      [queue],
-    );
-    if (rows.length === 0) {
-      await tx.query("SELECT pgmq.enable_notify_insert($1::text, $2::int)", [queue, throttleMs]);
-    }
-  });
 }

@@ -31,6 +31,36 @@ export interface OpenDatabaseOptions {
   migrate?: boolean;
 }
 
+/** Where a database lives: a PostgreSQL server, or embedded PGlite (on disk or in memory). */
+export type DatabaseTarget =
+  | { readonly kind: "postgres"; readonly url: string }
+  | { readonly kind: "pglite"; readonly dataDir: string | undefined };
+
+/**
+ * Decides where the database lives, the environment filling what `options` leave open: `url`,
+ * else `DATABASE_URL`, names a server; otherwise PGlite in `dataDir`, else `TASKER_DATA_DIR`,
+ * else in memory. `embedded` skips the server. This is the one place that reads those two
+ * variables ({@link openDatabase} and `Tasker.open` both decide here), and it reads only the
+ * ones it needs, so a variable that does not matter is never reported as unreadable.
+ *
+ * @param options explicit settings, which win over the environment
+ * @returns the server's URL or the PGlite data directory
+ *
+ * @example
+ * ```ts ignore
+ * const target = databaseTarget({ dataDir: "./data" });
+ * console.log(target.kind); // "postgres" when DATABASE_URL is set, else "pglite"
+ * ```
+ */
+export function databaseTarget(
+  options: { url?: string; dataDir?: string; embedded?: boolean } = {},
+): DatabaseTarget {
+  const url = options.embedded ? undefined : options.url ?? readEnv("DATABASE_URL");
+  return url !== undefined
+    ? { kind: "postgres", url }
+    : { kind: "pglite", dataDir: options.dataDir ?? readEnv("TASKER_DATA_DIR") };
+}
+
 /**
  * Opens the configured database and, unless `migrate: false`, applies the built-in migrations.
  *
@@ -51,15 +81,15 @@ export interface OpenDatabaseOptions {
  * ```
  */
 export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<Database> {
-  const url = options.url ?? readEnv("DATABASE_URL");
-  const db: Database = url !== undefined
+  const target = databaseTarget(options);
+  const db: Database = target.kind === "postgres"
     ? await openPostgres({
-      url,
+      url: target.url,
       poolSize: options.poolSize,
       preparedStatements: options.preparedStatements,
       planCacheMode: options.planCacheMode,
     })
-    : await openPglite({ dataDir: options.dataDir ?? readEnv("TASKER_DATA_DIR") });
+    : await openPglite({ dataDir: target.dataDir });
   if (options.migrate !== false) {
     try {
       await migrate(db);

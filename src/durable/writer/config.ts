@@ -121,6 +121,16 @@ export class WriterCounters {
   readonly latency: LatencyHistogram = new LatencyHistogram();
 
   /**
+   * Counts one committed batch (for the mean and the largest batch size).
+   *
+   * @param size the events it held
+   */
+  countBatch(size: number): void {
+    this.batches++;
+    if (size > this.maxBatch) this.maxBatch = size;
+  }
+
+  /**
    * The public statistics.
    *
    * @param bufferDepth events held now

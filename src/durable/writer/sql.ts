@@ -9,7 +9,7 @@
  * parameter, which the server must parse and then take apart). Two statements keep PGMQ's
  * contract and return the new `msg_id`s in batch order:
  *
- * - `send_batch`: `pgmq.send_batch(queue, msgs[], headers[], 0)`, PGMQ's own function.
+ * - `send_batch`: PGMQ's own `send_batch(queue, msgs[], headers[], 0)` (`pgmq/statements.ts`).
  * - `insert`: a plain `INSERT ... SELECT` into `pgmq."q_<queue>"` with exactly the columns
  *   `send_batch` writes (`vt` = `clock_timestamp()`, the same as a delay of 0; `msg_id`,
  *   `read_ct` and `enqueued_at` from the table's defaults). It is an ordinary INSERT, so the
@@ -30,6 +30,7 @@ import type { CommittedEvent, DurableWriterTuning, WriteStrategy } from "./types
 import { assertQueueName } from "../../names.ts";
 import { ensureEventQueue } from "../pgmq/event_queues.ts";
 import { queueTable } from "../pgmq/queues.ts";
+import { sendBatchCall } from "../pgmq/statements.ts";
 
 /**
  * The SQL text and parameters that write one batch with `strategy`. The statement returns one
@@ -56,13 +57,14 @@ RETURNING msg_id`,
     };
   }
   assertQueueName(queue);
+  const send = sendBatchCall(
+    "$1::text",
+    "string_to_array($2::text, E'\\n')::jsonb[]",
+    "string_to_array($3::text, E'\\n')::jsonb[]",
+    "0",
+  );
   return {
-    sql: `SELECT s.msg_id FROM pgmq.send_batch(
-  $1::text,
-  string_to_array($2::text, E'\\n')::jsonb[],
-  string_to_array($3::text, E'\\n')::jsonb[],
-  0
-) AS s(msg_id)`,
+    sql: `SELECT s.msg_id FROM ${send} AS s(msg_id)`,
     params: [queue, bodies, headers],
   };
 }
@@ -130,14 +132,15 @@ ${result}`,
     };
   }
   assertQueueName(queue);
+  const send = sendBatchCall(
+    "$4::text",
+    "coalesce((SELECT array_agg(k.m::jsonb ORDER BY k.ord) FROM kept k), '{}')",
+    "coalesce((SELECT array_agg(k.h::jsonb ORDER BY k.ord) FROM kept k), '{}')",
+    "0",
+  );
   return {
     sql: `${prelude}, written AS (
-  SELECT s.msg_id FROM pgmq.send_batch(
-    $4::text,
-    coalesce((SELECT array_agg(k.m::jsonb ORDER BY k.ord) FROM kept k), '{}'),
-    coalesce((SELECT array_agg(k.h::jsonb ORDER BY k.ord) FROM kept k), '{}'),
-    0
-  ) AS s(msg_id)
+  SELECT s.msg_id FROM ${send} AS s(msg_id)
 )
 ${result}`,
     params: [bodies, headers, ids, queue],

@@ -17,6 +17,9 @@ import type { DomainEvent } from "../../events/types.ts";
 import { backoffDelay } from "../../backoff.ts";
 import { resolveWriterOptions, type WriterConfig, WriterCounters } from "./config.ts";
 import { type PendingEntry, type Settle, WriteBuffer } from "./buffer.ts";
+import { DrainWaiters, FlushWaiters, RoomWaiters } from "./waiters.ts";
+import { Alarm } from "./alarm.ts";
+import { rejectAbandoned, releaseToLedger, settleCommitted } from "./settle.ts";
 import {
   describeError,
   EventRejectedError,
@@ -40,18 +43,6 @@ import type {
   WriterCloseOptions,
   WriterCloseReport,
 } from "./types.ts";
-
-interface RoomWaiter {
-  prepared: Prepared;
-  settle: Settle;
-  timer: ReturnType<typeof setTimeout>;
-}
-
-interface FlushWaiter {
-  target: number;
-  resolve(): void;
-  reject(error: Error): void;
-}
 
 /**
  * Batches domain events into PGMQ queues. `enqueue` returns at once; `publish` resolves with the
@@ -78,15 +69,14 @@ export class DurableWriter implements AsyncDisposable {
   readonly #buffer = new WriteBuffer();
   readonly #inFlightBatches = new Set<PendingEntry[]>();
   readonly #busyQueues = new Set<string>();
-  readonly #roomWaiters = new Set<RoomWaiter>();
-  readonly #flushWaiters = new Set<FlushWaiter>();
-  readonly #drainWaiters = new Set<() => void>();
+  readonly #roomWaiters = new RoomWaiters();
+  readonly #flushWaiters = new FlushWaiters();
+  readonly #drainWaiters = new DrainWaiters();
 
   #seq = 0;
   #held = 0;
   #inFlightEvents = 0;
-  #timer: ReturnType<typeof setTimeout> | undefined;
-  #timerAt = Infinity;
+  readonly #alarm = new Alarm(() => this.#pump());
   #retryAt = 0;
   #consecutiveFailures = 0;
   #accepting = true;
@@ -181,16 +171,10 @@ export class DurableWriter implements AsyncDisposable {
         reject(new WriterBufferFullError(this.#config.bufferLimit, 0));
         return;
       }
-      const waiter: RoomWaiter = {
-        prepared,
-        settle,
-        timer: setTimeout(() => {
-          this.#roomWaiters.delete(waiter);
-          this.#counts.dropped++;
-          reject(new WriterBufferFullError(this.#config.bufferLimit, deadlineMs));
-        }, deadlineMs),
-      };
-      this.#roomWaiters.add(waiter);
+      this.#roomWaiters.wait(prepared, settle, deadlineMs, () => {
+        this.#counts.dropped++;
+        reject(new WriterBufferFullError(this.#config.bufferLimit, deadlineMs));
+      });
     });
   }
 
@@ -202,7 +186,7 @@ export class DurableWriter implements AsyncDisposable {
   flush(): Promise<void> {
     const target = this.#seq;
     return new Promise<void>((resolve, reject) => {
-      this.#flushWaiters.add({ target, resolve, reject });
+      this.#flushWaiters.add(target, resolve, reject);
       this.#settleFlushWaiters();
       if (this.#flushWaiters.size > 0) this.#pump();
     });
@@ -246,8 +230,7 @@ export class DurableWriter implements AsyncDisposable {
         if (events.length === 0) return;
         this.#counts.enqueued += events.length;
         this.#counts.written += events.length;
-        this.#counts.batches++;
-        if (events.length > this.#counts.maxBatch) this.#counts.maxBatch = events.length;
+        this.#counts.countBatch(events.length);
         for (const queue of new Set(events.map((e) => e.queue))) signalQueueWritten(queue);
       },
     });
@@ -265,7 +248,7 @@ export class DurableWriter implements AsyncDisposable {
     this.#counts.enqueued++;
     const length = this.#buffer.push(entry);
     if (length >= this.#config.batchSize) this.#pump();
-    else if (this.#timer === undefined) this.#schedule(entry.enqueuedAt + this.#config.lingerMs);
+    else if (!this.#alarm.armed) this.#schedule(entry.enqueuedAt + this.#config.lingerMs);
   }
 
   /** Cuts and starts batches while slots are free; arms the timer for what must wait. */
@@ -291,14 +274,7 @@ export class DurableWriter implements AsyncDisposable {
   }
 
   #schedule(at: number): void {
-    if (this.#stopped || (this.#timer !== undefined && this.#timerAt <= at)) return;
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#timerAt = at;
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      this.#timerAt = Infinity;
-      this.#pump();
-    }, Math.max(0, at - performance.now()));
+    if (!this.#stopped) this.#alarm.set(at);
   }
 
   async #write(batch: PendingEntry[]): Promise<void> {
@@ -320,7 +296,7 @@ export class DurableWriter implements AsyncDisposable {
     else this.#failed(batch, failure);
     this.#admitWaiters();
     this.#settleFlushWaiters();
-    if (this.#held === 0) { for (const resolve of this.#drainWaiters) resolve(); }
+    if (this.#held === 0) this.#drainWaiters.drained();
     this.#pump();
   }
 
@@ -330,35 +306,14 @@ export class DurableWriter implements AsyncDisposable {
   }
 
   #committed(batch: PendingEntry[], msgIds: (number | null)[]): void {
-    const now = performance.now();
-    let written = 0;
-    for (let index = 0; index < batch.length; index++) {
-      const entry = batch[index]!;
-      const msgId = msgIds[index];
-      this.#counts.latency.record(now - entry.enqueuedAt);
-      // A ledger event another writer already wrote: its publish resolves with 0 (no msg_id).
-      entry.settle?.resolve(msgId === null ? 0 : msgId ?? -1);
-      if (msgId !== null) written++;
-    }
+    const written = settleCommitted(batch, msgIds, this.#counts.latency);
     if (written > 0) signalQueueWritten(batch[0]!.queue);
     this.#held -= batch.length;
     this.#counts.written += written;
     this.#counts.alreadySent += batch.length - written;
-    this.#counts.batches++;
-    if (batch.length > this.#counts.maxBatch) this.#counts.maxBatch = batch.length;
+    this.#counts.countBatch(batch.length);
     this.#consecutiveFailures = 0;
-    this.#release(batch);
-  }
-
-  /** Tells the ledger these events are no longer held here. */
-  #release(entries: readonly PendingEntry[]): void {
-    const released = this.#config.ledger?.released;
-    if (released === undefined || entries.length === 0) return;
-    try {
-      released(entries.map((entry) => entry.event.event_id));
-    } catch (error) {
-      console.error(`deno-tasker: the writer's ledger release hook threw: ${describeError(error)}`);
-    }
+    releaseToLedger(this.#config.ledger?.released, batch);
   }
 
   #failed(batch: PendingEntry[], error: unknown): void {
@@ -376,7 +331,7 @@ export class DurableWriter implements AsyncDisposable {
         this.#counts.rejected++;
         this.#held--;
         entry.settle?.reject(new EventRejectedError(entry.event.event_id, queue, error));
-        this.#release(batch);
+        releaseToLedger(this.#config.ledger?.released, batch);
         return;
       }
       // Isolate the offending event: retry both halves at once, without backoff.
@@ -399,53 +354,41 @@ export class DurableWriter implements AsyncDisposable {
   }
 
   #abandon(entries: readonly PendingEntry[]): void {
-    for (const entry of entries) {
-      if (entry.seq < this.#firstLostSeq) this.#firstLostSeq = entry.seq;
-      entry.settle?.reject(new WriterClosedError(`event ${entry.event.event_id} was not written`));
-    }
+    this.#firstLostSeq = Math.min(this.#firstLostSeq, rejectAbandoned(entries));
     this.#held -= entries.length;
     this.#counts.unwritten += entries.length;
-    this.#release(entries);
+    releaseToLedger(this.#config.ledger?.released, entries);
   }
 
   /** Admits `publish` callers waiting for room, oldest first, while there is room. */
   #admitWaiters(): void {
-    for (const waiter of this.#roomWaiters) {
-      if (this.#held >= this.#config.bufferLimit || !this.#accepting) return;
-      this.#roomWaiters.delete(waiter);
-      clearTimeout(waiter.timer);
-      this.#accept(waiter.prepared, waiter.settle);
-    }
+    this.#roomWaiters.admit(
+      () => this.#held < this.#config.bufferLimit && this.#accepting,
+      (prepared, settle) => this.#accept(prepared, settle),
+    );
   }
 
   #settleFlushWaiters(): void {
     if (this.#flushWaiters.size === 0) return;
     let outstanding = this.#buffer.minSeq();
     for (const batch of this.#inFlightBatches) outstanding = Math.min(outstanding, batch[0]!.seq);
-    for (const waiter of this.#flushWaiters) {
-      if (waiter.target >= this.#firstLostSeq) {
-        this.#flushWaiters.delete(waiter);
-        waiter.reject(new WriterClosedError("close abandoned events this flush waited for"));
-      } else if (waiter.target < outstanding) {
-        this.#flushWaiters.delete(waiter);
-        waiter.resolve();
-      }
-    }
+    this.#flushWaiters.settle(
+      outstanding,
+      this.#firstLostSeq,
+      () => new WriterClosedError("close abandoned events this flush waited for"),
+    );
   }
 
   async #shutdown(deadlineMs: number): Promise<WriterCloseReport> {
     this.#accepting = false;
-    for (const waiter of this.#roomWaiters) {
-      clearTimeout(waiter.timer);
+    this.#roomWaiters.refuseAll((settle) => {
       this.#counts.dropped++;
-      waiter.settle.reject(new WriterClosedError("closed while waiting for buffer room"));
-    }
-    this.#roomWaiters.clear();
+      settle.reject(new WriterClosedError("closed while waiting for buffer room"));
+    });
     this.#pump();
-    const drained = await this.#waitDrained(deadlineMs);
+    const drained = await this.#drainWaiters.wait(deadlineMs, () => this.#held === 0);
     this.#stopped = true;
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#alarm.cancel();
     this.#abandon(this.#buffer.drain());
     const inDoubt = this.#inFlightEvents;
     this.#settleFlushWaiters();
@@ -456,19 +399,5 @@ export class DurableWriter implements AsyncDisposable {
       unwritten: this.#counts.unwritten,
       in_doubt: inDoubt,
     };
-  }
-
-  #waitDrained(deadlineMs: number): Promise<boolean> {
-    if (this.#held === 0) return Promise.resolve(true);
-    return new Promise<boolean>((resolve) => {
-      const done = (drained: boolean) => {
-        clearTimeout(timer);
-        this.#drainWaiters.delete(onDrained);
-        resolve(drained);
-      };
-      const onDrained = () => done(true);
-      const timer = setTimeout(() => done(this.#held === 0), deadlineMs);
-      this.#drainWaiters.add(onDrained);
-    });
   }
 }

@@ -11,7 +11,7 @@
  * @module
  */
 
-import { TaskerError } from "../errors.ts";
+import { TaskerError } from "./errors.ts";
 
 /** A parsed cron expression; {@link CronExpression.next} finds its occurrences. */
 export interface CronExpression {
@@ -74,7 +74,7 @@ const FIELDS: FieldSpec[] = [
  *
  * @example
  * ```ts
- * import { parseCron } from "./schedules_cron.ts";
+ * import { parseCron } from "./cron.ts";
  * const cron = parseCron("30 9 * * mon-fri", "Europe/Paris");
  * cron.next(new Date("2026-01-02T12:00:00Z")); // 2026-01-05T08:30:00.000Z (Monday 9:30 in Paris)
  * ```

@@ -1,20 +1,22 @@
 /**
  * The engine behind a Tasker — its Worker, DurableWriter, owed-event bookkeeping, observer and
- * staleness detector — for this package's own modules (observability, the CLI) and its tests.
+ * staleness detector — for this package's own modules (the CLI) and its tests; observability
+ * reads its part through `observedEngine` (src/observe/observed_engine.ts), bound here too.
  * Not part of the public API: `Tasker` keeps these private so that its documentation shows what
  * an application uses (`stats()`, `flush()`, `health()`, ...), not the engine's types.
  *
  * @module
  */
 
-import type { DurableWriter } from "../durable/writer/writer.ts";
-import type { TaskerObserver } from "../observe/observer.ts";
-import type { OwedEvents } from "./owed_events.ts";
-import type { StalenessDetector } from "./staleness.ts";
-import type { Worker } from "./worker.ts";
+import type { DurableWriter } from "./durable/writer/writer.ts";
+import { bindObservedEngine, type ObservedEngine } from "./observe/observed_engine.ts";
+import type { TaskerObserver } from "./observe/observer.ts";
+import type { OwedEvents } from "./worker/owed_events.ts";
+import type { StalenessDetector } from "./worker/staleness.ts";
+import type { Worker } from "./worker/worker.ts";
 
-/** The engine parts of one Tasker. */
-export interface TaskerEngine {
+/** The engine parts of one Tasker (observability reads its {@link ObservedEngine} share). */
+export interface TaskerEngine extends ObservedEngine {
   /** The step worker. */
   readonly worker: Worker;
   /** The process's one DurableWriter. */
@@ -32,8 +34,8 @@ export interface TaskerEngine {
 const engines = new WeakMap<object, TaskerEngine>();
 
 /**
- * Records the engine of `tasker` (the Tasker constructor does; tests may bind a fake engine to a
- * fake Tasker).
+ * Records the engine of `tasker`, for this module's {@link taskerEngine} and for observability's
+ * `observedEngine` (the Tasker constructor does; tests may bind a fake engine to a fake Tasker).
  *
  * @example
  * ```ts ignore
@@ -42,6 +44,7 @@ const engines = new WeakMap<object, TaskerEngine>();
  */
 export function bindTaskerEngine(tasker: object, engine: TaskerEngine): void {
   engines.set(tasker, engine);
+  bindObservedEngine(tasker, engine);
 }
 
 /**

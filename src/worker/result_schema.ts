@@ -7,8 +7,8 @@
  * @module
  */
 
-import { failure, type StepResult } from "../worker/step_handler.ts";
-import type { StepTemplate } from "./types.ts";
+import { failure, type StepResult } from "./step_handler.ts";
+import type { StepTemplate } from "../template/types.ts";
 
 /** The `error_type` of a result that fails its step's `result_schema`. */
 export const INVALID_STEP_RESULT = "InvalidStepResult";
