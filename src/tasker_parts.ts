@@ -170,26 +170,21 @@ async function openDatabases(
       return { db: plan.db, writerDb: plan.db, owned };
     }
     const { target } = plan;
-    const db = target.kind === "postgres"
-      ? await openPostgres({
-        url: target.url,
-        poolSize: plan.poolSize,
+    const pool = (url: string, poolSize: number | undefined) =>
+      openPostgres({
+        url,
+        poolSize,
         preparedStatements: plan.preparedStatements,
         planCacheMode: plan.planCacheMode,
-      })
+      });
+    const db = target.kind === "postgres"
+      ? await pool(target.url, plan.poolSize)
       : await openPglite({ dataDir: target.dataDir });
     owned.push(db);
     await migrate(db, taskerMigrations);
     // On a server the writer gets its own small pool, so step transactions and event batches
     // never queue behind each other; PGlite is one connection shared by both.
-    const writerDb = target.kind === "postgres"
-      ? await openPostgres({
-        url: target.url,
-        poolSize: plan.writerPoolSize,
-        preparedStatements: plan.preparedStatements,
-        planCacheMode: plan.planCacheMode,
-      })
-      : db;
+    const writerDb = target.kind === "postgres" ? await pool(target.url, plan.writerPoolSize) : db;
     if (writerDb !== db) owned.push(writerDb);
     return { db, writerDb, owned };
   } catch (error) {

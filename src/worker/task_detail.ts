@@ -95,17 +95,7 @@ export interface TaskDetail extends TaskSummary {
  */
 export async function taskDetail(db: Queryable, taskUuid: string): Promise<TaskDetail> {
   if (!isUuid(taskUuid)) throw new TaskNotFoundError(taskUuid);
-  const rows = await db.query<
-    SummaryRow & {
-      context: JsonObject;
-      initiator: string | null;
-      source_system: string | null;
-      reason: string | null;
-      priority: number;
-      steps: StepDetail[];
-      events: EventDetail[];
-    }
-  >(
+  const rows = await db.query<SummaryRow & Omit<TaskDetail, keyof TaskSummary>>(
     `SELECT ${SUMMARY_COLUMNS}, t.context, t.initiator, t.source_system, t.reason, t.priority,
             (SELECT coalesce(jsonb_agg(jsonb_build_object('step_uuid', s.step_uuid,
                       'name', s.name, 'state', s.state, 'attempts', s.attempts,

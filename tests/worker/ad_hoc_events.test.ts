@@ -2,30 +2,8 @@ import assert from "node:assert/strict";
 import { captureConsole } from "../_console.ts";
 import { TemplateRegistry } from "../../src/template/registry.ts";
 import { AdHocPublisher } from "../../src/worker/ad_hoc_events.ts";
-import { buildStepContext } from "../../src/worker/context.ts";
 import type { PreparedEvent } from "../../src/worker/event_router.ts";
-import type { StepContext } from "../../src/worker/step_handler.ts";
-
-function contextFor(adHoc: AdHocPublisher): StepContext {
-  return buildStepContext({
-    task: {
-      task_uuid: "0193a3c4-1111-7000-8000-000000000001",
-      namespace: "demo",
-      name: "greet",
-      version: "1.0.0",
-      context: {},
-      correlation_id: "req-1",
-    },
-    step: {
-      step_uuid: "0193a3c4-2222-7000-8000-000000000002",
-      name: "hello",
-      attempts: 1,
-      max_attempts: 3,
-      retryable: true,
-    },
-    publish: adHoc.publish,
-  });
-}
+import { demoStepContext } from "./_step_context.ts";
 
 function publisher(route: (prepared: PreparedEvent) => void): AdHocPublisher {
   return new AdHocPublisher({ templates: new TemplateRegistry(), router: { route } });
@@ -37,7 +15,7 @@ Deno.test("a closed ad-hoc publisher drops publishDomainEvent with one debug lin
   const routed: PreparedEvent[] = [];
   const adHoc = publisher((prepared) => void routed.push(prepared));
   adHoc.close();
-  const ctx = contextFor(adHoc);
+  const ctx = demoStepContext(adHoc.publish);
   const lines = await capture("debug", () => ctx.publishDomainEvent("demo.greeted", { n: 1 }));
   assert.equal(lines.length, 1);
   assert.match(String(lines[0]![0]), /demo\.greeted .*no publisher attached/);
@@ -47,7 +25,7 @@ Deno.test("a closed ad-hoc publisher drops publishDomainEvent with one debug lin
 Deno.test("an open ad-hoc publisher routes each call as a durable event", async () => {
   const routed: PreparedEvent[] = [];
   const adHoc = publisher((prepared) => void routed.push(prepared));
-  const ctx = contextFor(adHoc);
+  const ctx = demoStepContext(adHoc.publish);
   const debug = await capture("debug", () => ctx.publishDomainEvent("demo.greeted", { n: 2 }));
   assert.deepEqual(debug, []);
   assert.deepEqual(
@@ -67,7 +45,7 @@ Deno.test("a failing ad-hoc publish does not reach the handler", async () => {
   const adHoc = publisher(() => {
     throw new Error("writer buffer full");
   });
-  const ctx = contextFor(adHoc);
+  const ctx = demoStepContext(adHoc.publish);
   const lines = await capture("error", () => ctx.publishDomainEvent("demo.greeted", {}));
   assert.equal(lines.length, 1);
   assert.match(String(lines[0]![0]), /writer buffer full/);

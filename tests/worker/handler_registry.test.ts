@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { parseTemplate } from "../../src/template/load.ts";
-import { buildStepContext } from "../../src/worker/context.ts";
 import {
   DuplicateHandlerError,
   HandlerRegistry,
@@ -8,11 +7,8 @@ import {
   MissingHandlersError,
   UnknownHandlerError,
 } from "../../src/worker/handler_registry.ts";
-import {
-  type StepContext,
-  type StepHandlerFunction,
-  success,
-} from "../../src/worker/step_handler.ts";
+import { type StepHandlerFunction, success } from "../../src/worker/step_handler.ts";
+import { demoStepContext } from "./_step_context.ts";
 
 const ok: StepHandlerFunction = () => success(null);
 
@@ -24,26 +20,6 @@ function template(namespace: string, name: string, steps: [string, string][]) {
     `name: ${name}\nnamespace_name: ${namespace}\nversion: 2.1.0\nsteps:\n${lines.join("\n")}\n`,
     { file: `${namespace}/${name}.yaml` },
   );
-}
-
-function contextFor(): StepContext {
-  return buildStepContext({
-    task: {
-      task_uuid: "0193a3c4-1111-7000-8000-000000000001",
-      namespace: "demo",
-      name: "greet",
-      version: "1.0.0",
-      context: {},
-      correlation_id: "req-1",
-    },
-    step: {
-      step_uuid: "0193a3c4-2222-7000-8000-000000000002",
-      name: "hello",
-      attempts: 1,
-      max_attempts: 3,
-      retryable: true,
-    },
-  });
 }
 
 Deno.test("register, get, has and callables", () => {
@@ -90,7 +66,7 @@ Deno.test("resolve gives a function; an object's call keeps its this", async () 
   };
   const registry = new HandlerRegistry().register("demo.fn", ok).register("demo.obj", greeter);
   assert.equal(registry.resolve("demo.fn"), ok);
-  const ctx = contextFor();
+  const ctx = demoStepContext();
   assert.deepEqual(await registry.resolve("demo.obj")(ctx), success("hi"));
 });
 
