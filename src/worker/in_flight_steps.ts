@@ -6,6 +6,7 @@
  * @module
  */
 
+import { withinDeadline } from "../deadline.ts";
 import type { HeldClaims } from "./held_claims.ts";
 
 /**
@@ -59,17 +60,8 @@ export class InFlightSteps {
  */
 async function settledWithin(work: ReadonlySet<Promise<void>>, ms: number): Promise<boolean> {
   if (work.size === 0) return true;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const deadline = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  try {
-    while (work.size > 0) {
-      const all = Promise.allSettled([...work]).then(() => true as const);
-      if (!(await Promise.race([all, deadline]))) return false;
-    }
-    return true;
-  } finally {
-    clearTimeout(timer);
-  }
+  const drained = (async () => {
+    while (work.size > 0) await Promise.allSettled([...work]);
+  })();
+  return (await withinDeadline(drained, ms)).finished;
 }
