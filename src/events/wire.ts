@@ -14,128 +14,24 @@
  */
 
 import type { EventDeclaration } from "./declaration.ts";
+import {
+  minimalDefinition,
+  type StepDefinitionSource,
+  wireStepDefinition,
+} from "./wire_step_definition.ts";
+import { derivedUuid, fromNaive, identityHash, naiveTimestamp, namedTaskUuid } from "./wire_ids.ts";
+
+export { derivedUuid, identityHash, naiveTimestamp, namedTaskUuid, NIL_UUID } from "./wire_ids.ts";
+export { type StepDefinitionSource, wireStepDefinition } from "./wire_step_definition.ts";
 import type { StepEventContext, StepEventResult, StepEventStep, StepEventTask } from "./context.ts";
 import type {
-  NaiveTimestamp,
   StepExecutionResult,
   TaskSequenceStep,
   UtcTimestamp,
-  WireEventDeclaration,
   WireExecutionMetadata,
-  WireStepDefinition,
   WireTask,
   WireWorkflowStep,
 } from "./wire_types.ts";
-
-/** The nil UUID, which Tasker's readers use for a result that names no step. */
-export const NIL_UUID = "00000000-0000-0000-0000-000000000000";
-
-/**
- * A `Date` as Tasker's `NaiveDateTime`: ISO 8601 in UTC without the trailing `Z`.
- *
- * @param date the instant
- * @returns e.g. `2026-03-22T09:15:03.201`
- *
- * @example
- * ```ts
- * import { naiveTimestamp } from "./wire.ts";
- * naiveTimestamp(new Date(0)); // "1970-01-01T00:00:00.000"
- * ```
- */
-export function naiveTimestamp(date: Date): NaiveTimestamp {
-  return date.toISOString().slice(0, -1);
-}
-
-/** A naive (UTC) timestamp back to a Date; undefined when it does not parse. */
-function fromNaive(value: NaiveTimestamp | null | undefined): Date | undefined {
-  if (typeof value !== "string") return undefined;
-  const date = new Date(value.endsWith("Z") ? value : `${value}Z`);
-  return Number.isNaN(date.getTime()) ? undefined : date;
-}
-
-/**
- * 64-bit FNV-1a of `text`'s UTF-16 code units, starting from `basis`, as 16 hex digits. The
- * 64-bit state is kept as two 32-bit halves (BigInt arithmetic per character cost ~10 µs per
- * event): the prime is 2^40 + 0x1b3, so `h * prime` is `h * 0x1b3 + (h << 40)` mod 2^64.
- */
-function fnv1a64(text: string, basis: bigint): string {
-  let hi = Number(basis >> 32n);
-  let lo = Number(basis & 0xffffffffn);
-  for (let i = 0; i < text.length; i++) {
-    lo ^= text.charCodeAt(i);
-    lo >>>= 0;
-    const low = lo * 0x1b3; // < 2^41: exact in a double
-    const carry = Math.floor(low / 0x100000000);
-    hi = (hi * 0x1b3 + carry + ((lo << 8) >>> 0)) >>> 0;
-    lo = low >>> 0;
-  }
-  return hi.toString(16).padStart(8, "0") + lo.toString(16).padStart(8, "0");
-}
-
-/**
- * A deterministic UUID (version 8, RFC 9562 "custom") for `parts`: the same parts always give
- * the same id. Used for the template-level ids Tasker keeps in tables of its own.
- *
- * @param parts the identifying strings, e.g. namespace, name and version
- * @returns a canonical lowercase UUID
- *
- * @example
- * ```ts
- * import { derivedUuid } from "./wire.ts";
- * derivedUuid("payments", "charge", "1.0.0") === derivedUuid("payments", "charge", "1.0.0"); // true
- * ```
- */
-export function derivedUuid(...parts: string[]): string {
-  const text = parts.join("\u0000");
-  const known = derivedIds.get(text);
-  if (known !== undefined) return known;
-  if (derivedIds.size >= DERIVED_IDS_KEPT) derivedIds.clear();
-  const id = computeDerivedUuid(text);
-  derivedIds.set(text, id);
-  return id;
-}
-
-/** Template and step ids are derived again for every event: the last few thousand are kept. */
-const derivedIds = new Map<string, string>();
-const DERIVED_IDS_KEPT = 4096;
-
-function computeDerivedUuid(text: string): string {
-  const hi = fnv1a64(text, 0xcbf29ce484222325n);
-  const lo = fnv1a64(text, 0x84222325cbf29ce4n);
-  const variant = ((parseInt(lo[0]!, 16) & 0x3) | 0x8).toString(16);
-  return `${hi.slice(0, 8)}-${hi.slice(8, 12)}-8${hi.slice(13, 16)}-${variant}${lo.slice(1, 4)}-${
-    lo.slice(4, 16)
-  }`;
-}
-
-/** JSON with object keys sorted at every level, so equal values give equal text. */
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
-  if (typeof value === "object" && value !== null) {
-    const entries = Object.keys(value).sort().map((key) =>
-      `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`
-    );
-    return `{${entries.join(",")}}`;
-  }
-  return JSON.stringify(value) ?? "null";
-}
-
-/** The registered-template id of a task's template. */
-export function namedTaskUuid(task: Pick<StepEventTask, "namespace" | "name" | "version">): string {
-  return derivedUuid("named_task", task.namespace, task.name, task.version);
-}
-
-/**
- * The task's identity hash: 16 hex digits of FNV-1a over its named task and canonical context.
- *
- * @param task the task (namespace, name, version, context)
- * @returns e.g. `9c41e07a5b2d8f13`
- */
-export function identityHash(
-  task: Pick<StepEventTask, "namespace" | "name" | "version" | "context">,
-): string {
-  return fnv1a64(`${namedTaskUuid(task)}|${canonicalJson(task.context)}`, 0xcbf29ce484222325n);
-}
 
 /** A completed ancestor, as the claim read it: what `dependency_results` is built from. */
 export interface CompletedStepRecord {
@@ -149,34 +45,6 @@ export interface CompletedStepRecord {
   completed_at?: UtcTimestamp | null;
   /** The worker that completed it, when known. */
   worker_id?: string | null;
-}
-
-/**
- * What the wire reads of a template's step definition: the fields of the template layer's
- * `StepTemplate` that Tasker's `StepDefinition` carries (declared here, so the event model does
- * not depend on the template loader; a `StepTemplate` is one).
- */
-export interface StepDefinitionSource {
-  /** The step's name. */
-  name: string;
-  /** Its description, if the template gives one. */
-  description?: string;
-  /** The handler's callable and its `initialization`. */
-  handler: { callable: string; initialization?: Record<string, unknown> };
-  /** The names of the steps it depends on. */
-  dependencies: readonly string[];
-  /** Its retry policy, as the template resolved it. */
-  retry: {
-    retryable: boolean;
-    max_attempts: number;
-    backoff: string;
-    backoff_base_ms?: number | null;
-    max_backoff_ms?: number | null;
-  };
-  /** Its timeout, if any. */
-  timeout_seconds?: number;
-  /** The events it declares. */
-  publishes_events: readonly EventDeclaration[];
 }
 
 /** What {@link buildTaskSequenceStep} takes. */
@@ -243,91 +111,6 @@ function wireStep(input: TaskSequenceStepInput, now: Date): WireWorkflowStep {
     checkpoint: step.checkpoint ?? null,
     created_at: step.created_at ?? attemptStarted,
     updated_at: attemptStarted,
-  };
-}
-
-/** Optional template keys that newer template parsers add; read without depending on them. */
-interface StepTemplateExtras {
-  type?: string;
-  system_dependency?: string | null;
-  batch_config?: Record<string, unknown> | null;
-  result_schema?: unknown;
-  handler: { method?: string | null; resolver?: string | null };
-}
-
-function schemaJson(schema: unknown): unknown {
-  if (typeof schema !== "object" || schema === null) return null;
-  const raw = (schema as { schema?: unknown }).schema;
-  return raw === undefined ? schema : raw;
-}
-
-/**
- * The template's step as Tasker's `StepDefinition`.
- *
- * @param definition the loaded template step
- * @returns the wire form, defaults written out as Rust writes them
- */
-export function wireStepDefinition(definition: StepDefinitionSource): WireStepDefinition {
-  const extras = definition as unknown as StepTemplateExtras;
-  const compiledResultSchema = schemaJson(extras.result_schema);
-  const out: WireStepDefinition = {
-    name: definition.name,
-    description: definition.description ?? null,
-    handler: {
-      callable: definition.handler.callable,
-      method: extras.handler.method ?? null,
-      resolver: extras.handler.resolver ?? null,
-      initialization: definition.handler.initialization ?? {},
-    },
-    type: extras.type ?? "standard",
-    system_dependency: extras.system_dependency ?? null,
-    dependencies: [...definition.dependencies],
-    retry: {
-      retryable: definition.retry.retryable,
-      max_attempts: definition.retry.max_attempts,
-      backoff: definition.retry.backoff,
-      backoff_base_ms: definition.retry.backoff_base_ms ?? null,
-      max_backoff_ms: definition.retry.max_backoff_ms ?? null,
-    },
-    timeout_seconds: definition.timeout_seconds ?? null,
-    publishes_events: definition.publishes_events.map((declaration): WireEventDeclaration => ({
-      name: declaration.name,
-      description: declaration.description ?? "",
-      condition: declaration.condition,
-      schema: schemaJson(declaration.schema),
-      delivery_mode: declaration.delivery_mode,
-      publisher: declaration.publisher ?? null,
-    })),
-    batch_config: extras.batch_config ?? null,
-  };
-  if (compiledResultSchema !== null) out.result_schema = compiledResultSchema;
-  return out;
-}
-
-/** A definition for a step whose template is not at hand: what the step row says. */
-function minimalDefinition(step: StepEventStep): WireStepDefinition {
-  return {
-    name: step.name,
-    description: null,
-    handler: {
-      callable: step.handler_callable,
-      method: null,
-      resolver: null,
-      initialization: {},
-    },
-    type: "standard",
-    system_dependency: null,
-    dependencies: [],
-    retry: {
-      retryable: step.retryable,
-      max_attempts: step.max_attempts,
-      backoff: "exponential",
-      backoff_base_ms: null,
-      max_backoff_ms: null,
-    },
-    timeout_seconds: null,
-    publishes_events: [],
-    batch_config: null,
   };
 }
 
