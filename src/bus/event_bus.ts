@@ -17,6 +17,7 @@ import { TaskerError } from "../errors.ts";
 import { ActorConfigError } from "../actors/errors.ts";
 import { isolatedFactory } from "./isolation.ts";
 import { type CompiledPattern, compilePattern } from "./pattern.ts";
+import { NOTHING, type Route, RouteTable } from "./route_table.ts";
 import type {
   BusStats,
   EventBusOptions,
@@ -32,19 +33,9 @@ import type {
 
 /** How long `close` waits for queued events, by default. */
 const DEFAULT_CLOSE_DEADLINE_MS = 5000;
-/** The route cache is cleared when it holds more distinct event names than this. */
-const ROUTE_CACHE_LIMIT = 10_000;
 
 /** Counter behind generated subscriber names, shared by every bus of the process. */
 let generatedNames = 0;
-
-const NOTHING: PublishResult = Object.freeze({ matched: 0, enqueued: 0, dropped: 0 });
-
-/** The subscribers of one event name, and the (shared) result of a publish with no drops. */
-interface Route {
-  readonly refs: readonly ActorRef<DomainEvent>[];
-  readonly clean: PublishResult;
-}
 
 interface Entry {
   readonly name: string;
@@ -78,7 +69,7 @@ export class EventBus implements AsyncDisposable {
   readonly #ownsSystem: boolean;
   readonly #defaults: SubscribeDefaults;
   #entries: Entry[] = [];
-  readonly #routes = new Map<string, Route>();
+  readonly #routes = new RouteTable(() => this.#entries);
   #closing: Promise<void> | null = null;
   #published = 0;
   #delivered = 0;
@@ -275,34 +266,13 @@ export class EventBus implements AsyncDisposable {
     return entry.detaching;
   }
 
-  /** The mailboxes of the subscribers matching `eventName`, computed once per name. */
-  #route(eventName: string): Route {
-    const refs: ActorRef<DomainEvent>[] = [];
-    for (const entry of this.#entries) {
-      for (const pattern of entry.patterns) {
-        if (pattern.test(eventName)) {
-          refs.push(entry.ref);
-          break;
-        }
-      }
-    }
-    const n = refs.length;
-    const route: Route = {
-      refs,
-      clean: n === 0 ? NOTHING : Object.freeze({ matched: n, enqueued: n, dropped: 0 }),
-    };
-    if (this.#routes.size >= ROUTE_CACHE_LIMIT) this.#routes.clear();
-    this.#routes.set(eventName, route);
-    return route;
-  }
-
   /** The route of an event, or `null` (counted as rejected) when the bus is closed or the value
    * has no string `event_name`. Never throws. */
   #lookup(event: DomainEvent): Route | null {
     try {
       const name = event.event_name;
       if (typeof name === "string" && this.#closing === null) {
-        return this.#routes.get(name) ?? this.#route(name);
+        return this.#routes.route(name);
       }
     } catch {
       // Not an object: rejected below like any other malformed value.
