@@ -88,8 +88,8 @@ export class RoutingError extends TaskerError {
   }
 }
 
-/** Creates a zeroed stats object. */
-export function emptyRouterStats(): EventRouterStats {
+/** Zeroed routing counters, the part of the stats the router itself keeps. */
+function emptyRoutedStats(): RoutedEventStats {
   return {
     total_routed: 0,
     durable_routed: 0,
@@ -97,6 +97,13 @@ export function emptyRouterStats(): EventRouterStats {
     broadcast_routed: 0,
     fast_delivery_errors: 0,
     routing_errors: 0,
+  };
+}
+
+/** Creates a zeroed stats object. */
+export function emptyRouterStats(): EventRouterStats {
+  return {
+    ...emptyRoutedStats(),
     schema_rejections: 0,
     skipped_by_condition: 0,
     skipped_by_publisher: 0,
@@ -142,14 +149,7 @@ export function sumRouterStats(...parts: Partial<EventRouterStats>[]): EventRout
 export class EventRouter {
   #fast: FastSink | undefined;
   #durable: DurableSink | undefined;
-  readonly #stats: RoutedEventStats = {
-    total_routed: 0,
-    durable_routed: 0,
-    fast_routed: 0,
-    broadcast_routed: 0,
-    fast_delivery_errors: 0,
-    routing_errors: 0,
-  };
+  readonly #stats: RoutedEventStats = emptyRoutedStats();
   readonly #logged = new Set<string>();
 
   /**
