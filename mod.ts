@@ -7,13 +7,23 @@
  * in-process bus of supervised actor subscribers, `durable` to the PGMQ queue
  * `{namespace}_domain_events` through one pooled batching writer, or `broadcast` to both.
  *
- * This entry holds what an application needs. The rest of the toolkit is in subpath exports:
- * `./durable` (database adapters, PGMQ, migrations, the `DurableWriter` and consumer internals),
- * `./actors` (the actor system and supervisors the bus runs on), `./observe` (OpenTelemetry,
- * Prometheus text, the inspector and other health and metrics building blocks), `./testing`
- * (event captures) and `./cli` (the `tasker` command line). A `Tasker` keeps its engine (worker,
- * writer) private: `stats()`, `flush()`, `health()`, `metrics()`, `ready()` and `config()` show
- * it.
+ * This entry holds what an application author writes against: the `Tasker` and its options,
+ * loading templates, writing step handlers (with the decision, batch, checkpoint and HTTP-failure
+ * helpers), the task requests, statuses, queries and details a `Tasker` takes and returns,
+ * schedules, domain events and custom publishers, the bus and class-style subscribers, the
+ * `DurableConsumer`, and the errors to catch (every error of the library extends `TaskerError`).
+ *
+ * The rest is in subpath exports, each documenting its own types: `./templates` (every template
+ * field type), `./events` (the step event context publishers receive, tasker-core's wire types,
+ * the envelope's JSON Schema), `./operations` (the types and errors of the operator methods:
+ * transitions, manual actions, the task DLQ, staleness, retention), `./durable` (the database and
+ * its errors, PGMQ, migrations, the `DurableWriter` and consumer internals), `./actors` (the actor
+ * system the bus runs on, the bus's actor-level types, the ready-made logging and metrics
+ * subscribers), `./observe` (health, metrics, configuration and readiness types, the
+ * observability server, OpenTelemetry, Prometheus text, the inspector, step tracing), `./testing`
+ * (`runHandler`, `buildStepContext`, event captures) and `./cli` (the `tasker` command line). A
+ * `Tasker` keeps its engine (worker, writer) private: `stats()`, `flush()`, `health()`,
+ * `metrics()`, `ready()` and `config()` show it.
  *
  * @example Load a template and build an event (no permissions needed)
  * ```ts
@@ -64,65 +74,47 @@ export { TaskerError } from "./src/errors.ts";
 export { InvalidNameError } from "./src/names.ts";
 export { InvalidSchemaError, SchemaValidationError } from "./src/json_schema.ts";
 
-// Task templates.
+// Opening and running a Tasker.
+export { Tasker } from "./src/tasker.ts";
+export type { TaskerDatabaseOptions, TaskerOptions } from "./src/tasker_options.ts";
+export { WorkerConfigError, type WorkerTuning } from "./src/worker/mod.ts";
+
+// Task templates (the `./templates` entry has the type of every template field).
 export {
   DuplicateTemplateError,
   type EventDeclaration,
-  formatTemplateIssue,
-  type HandlerSpec,
   loadTemplateDir,
   loadTemplateFile,
-  type LoadTemplateOptions,
   parseTemplate,
-  type ParseTemplateOptions,
-  type RetryPolicy,
   type StepTemplate,
   type TaskTemplate,
-  type TemplateIssue,
   TemplateLoadError,
   TemplateNotFoundError,
   TemplateRegistry,
   TemplateValidationError,
-} from "./src/template/mod.ts";
+} from "./src/template/entry.ts";
 
-// Handlers, tasks and the process that runs them.
+// Step handlers.
 export {
-  buildStepContext,
   DuplicateHandlerError,
   failure,
   type FailureOptions,
-  type FiredEvent,
   HandlerRegistry,
   InvalidHandlerError,
   type MissingHandler,
   MissingHandlersError,
-  runHandler,
-  type RunHandlerOptions,
   type StepContext,
-  type StepContextInput,
   type StepError,
   type StepFailure,
   type StepHandler,
   type StepHandlerFunction,
   type StepInfo,
   type StepResult,
-  type StepStatus,
   type StepSuccess,
   type StepTaskInfo,
-  type SubmittedTask,
   success,
-  TaskContextError,
-  type TaskerTaskState,
-  TaskNotFoundError,
-  type TaskRequest,
-  TaskRequestError,
-  type TaskStatus,
   UnknownHandlerError,
-  WorkerConfigError,
-  type WorkerStats,
 } from "./src/worker/mod.ts";
-export { Tasker } from "./src/tasker.ts";
-export type { TaskerDatabaseOptions, TaskerOptions } from "./src/tasker_options.ts";
 
 // Dynamic workflows: decision points, batch processing, checkpoint/yield.
 export {
@@ -140,46 +132,39 @@ export {
   skipBranches,
 } from "./src/worker/mod.ts";
 
-// Task identity, operator actions, the transition history, staleness and the task DLQ.
+// Failures of HTTP calls, classified for retries.
 export {
   connectionFailure,
-  type DetectionOptions,
-  type DetectionResult,
-  type DlqEntry,
-  DlqEntryNotFoundError,
-  type DlqListOptions,
-  type DlqReason,
-  type DlqResolution,
-  DlqResolutionError,
-  type DlqResolutionStatus,
-  DuplicateTaskError,
   httpErrorType,
   httpFailure,
   type HttpFailureOptions,
-  IdempotencyKeyRequiredError,
-  type IdentityStrategy,
-  InvalidManualResultError,
-  InvalidTransitionError,
   retryAfterMs,
-  type StaleAction,
-  type StalenessDetectorOptions,
-  type StalePhase,
-  type StaleTask,
-  StepNotFoundError,
-  type TaskActionResult,
-  type TaskRequestFields,
-  type Transition,
-  type TransitionActor,
 } from "./src/worker/mod.ts";
 
-// Finding tasks, schedules and retention.
+// Submitting tasks and following them (operator actions' types are in `./operations`).
+export {
+  DuplicateTaskError,
+  type FiredEvent,
+  IdempotencyKeyRequiredError,
+  type StepState,
+  type StepStatus,
+  type SubmittedTask,
+  TaskContextError,
+  type TaskerTaskState,
+  TaskNotFoundError,
+  type TaskRequest,
+  TaskRequestError,
+  type TaskRequestFields,
+  type TaskState,
+  type TaskStatus,
+} from "./src/worker/mod.ts";
+
+// Finding tasks, and schedules.
 export {
   type CatchUpPolicy,
   CronSyntaxError,
   type EventDetail,
   type Pagination,
-  type PurgeOptions,
-  type PurgeReport,
   type ScheduleDefinition,
   ScheduleError,
   type ScheduleInfo,
@@ -191,15 +176,12 @@ export {
   type TaskSummary,
 } from "./src/worker/mod.ts";
 
-// Domain events and custom publishers.
+// Domain events and custom publishers (the `./events` entry has the wire shape and the context
+// publishers receive).
 export {
   buildDomainEvent,
   type BuildDomainEventInput,
-  // Tasker's wire shape: typed access, builders for publisher tests, the JSON Schema.
-  buildStepEventContext,
   definePublisher,
-  type DeliveryMode,
-  DOMAIN_EVENT_JSON_SCHEMA,
   type DomainEvent,
   type DomainEventMetadata,
   type DomainEventPayload,
@@ -210,188 +192,28 @@ export {
   InvalidPublisherError,
   type JsonObject,
   parseDomainEvent,
-  type PublicationCondition,
   type Publisher,
   type PublisherDefinition,
   PublisherRegistry,
-  type StepEventContext,
-  wireSchemaFailures,
-} from "./src/events/mod.ts";
+} from "./src/events/entry.ts";
 
-// The fast path: the bus, class-style subscribers and the ready-made actors.
+// The fast path: the bus and class-style subscribers (their actor-level types are in `./actors`).
 export {
-  type BusStats,
   EventBus,
   type EventBusOptions,
   type EventHandler,
   InvalidPatternError,
-  type PublishResult,
   type SubscribeOptions,
   Subscriber,
   type SubscriberOptions,
   SubscriberRegistry,
   type Subscription,
 } from "./src/bus/mod.ts";
-export {
-  createLoggingSubscriber,
-  createMetricsSubscriber,
-  LoggingSubscriber,
-  type LoggingSubscriberOptions,
-  type MetricsSnapshot,
-  MetricsSubscriber,
-  type MetricsSubscriberOptions,
-} from "./actors/mod.ts";
 
-// The durable path and the database.
+// The durable path's consumer (the database, the writer and PGMQ are in `./durable`).
 export {
   type ConsumerMessageContext,
-  type Database,
-  DatabaseClosedError,
-  DatabaseUnavailableError,
-  DatabaseUrlError,
-  DataDirLockedError,
   DurableConsumer,
   type DurableConsumerOptions,
-  type DurableConsumerStats,
   type DurableEventHandler,
-  type DurableWriterStats,
-  MigrationError,
-  openDatabase,
-  type OpenDatabaseOptions,
-  type Queryable,
 } from "./src/durable/mod.ts";
-
-// Observability (from the defining modules: the `./observe` entry re-exports this one's types).
-export {
-  type ObservabilityServer,
-  ObservabilityServerError,
-  type ObservabilityServerOptions,
-  serveObservability,
-} from "./src/observe/server.ts";
-export type { HealthReport, HealthStatus } from "./src/observe/health.ts";
-export type { TaskerConfig } from "./src/observe/config.ts";
-export type { TaskerMetrics } from "./src/observe/metrics.ts";
-
-// Types the API above refers to (in its signatures), for reading its documentation.
-export type {
-  ActorHealth,
-  ActorSystemComponent,
-  ComponentHealth,
-  DatabaseComponent,
-  HealthOptions,
-  QueuesComponent,
-  WorkerComponent,
-  WriterComponent,
-} from "./src/observe/health.ts";
-export type {
-  ActorMetrics,
-  ActorTotals,
-  EventMetrics,
-  StepTimeStats,
-} from "./src/observe/metrics.ts";
-export type {
-  BusConfigView,
-  DatabaseConfig,
-  HttpConfigView,
-  WriterConfigView,
-} from "./src/observe/config.ts";
-export type { QueueDepth } from "./src/observe/queues.ts";
-export type { ReadinessReport } from "./src/observe/observer.ts";
-export type { ObservedTasker } from "./src/observe/observed.ts";
-export type {
-  ActorBehavior,
-  ActorFeed,
-  ActorRef,
-  ActorSpec,
-  ActorState,
-  ActorStats,
-  ActorSystem,
-  ActorSystemStats,
-  BackoffOptions,
-  DeadLetter,
-  DropReason,
-  Escalation,
-  OfferOutcome,
-  OverflowPolicy,
-  PumpBehavior,
-  RestartType,
-  ShutdownPolicy,
-  SupervisionStrategy,
-  Supervisor,
-  SupervisorOptions,
-} from "./src/actors/mod.ts";
-export type {
-  BackoffKind,
-  BatchConfig,
-  BatchFailureStrategy,
-  LifecycleConfig,
-  StepOverride,
-  StepType,
-  SystemDependencies,
-  TaskEventCatalogueEntry,
-  TemplateMetadata,
-  TemplateSchedule,
-} from "./src/template/mod.ts";
-export type {
-  BuildEventMetadata,
-  CompletedStepRecord,
-  EventProblem,
-  NaiveTimestamp,
-  PublisherRegistryStats,
-  PublisherResolution,
-  StepDefinitionSource,
-  StepEventContextInput,
-  StepEventError,
-  StepEventResult,
-  StepEventStep,
-  StepEventTask,
-  StepExecutionResult,
-  TaskSequenceStep,
-  TaskSequenceStepInput,
-  UtcTimestamp,
-  WireCheckpoint,
-  WireEventDeclaration,
-  WireExecutionError,
-  WireExecutionMetadata,
-  WireHandlerDefinition,
-  WireOrchestrationMetadata,
-  WireRetry,
-  WireStepDefinition,
-  WireTask,
-  WireTaskForOrchestration,
-  WireWorkflowStep,
-} from "./src/events/mod.ts";
-export type { CompiledSchema, SchemaFailure } from "./src/json_schema.ts";
-export type {
-  CommittedEvent,
-  ConsumerCloseOptions,
-  DatabaseKind,
-  DataDirOwner,
-  DurableWriterTuning,
-  OwedLedger,
-  WriteStrategy,
-} from "./src/durable/mod.ts";
-export type {
-  DomainEventSink,
-  EventRouterStats,
-  StepState,
-  StepTrace,
-  StepTracer,
-  TaskState,
-  TracedOutcome,
-  TracedStep,
-  WorkerSettings,
-  WorkerState,
-  WorkerTuning,
-} from "./src/worker/mod.ts";
-export type {
-  IsolatedSubscribeOptions,
-  RegisteredSubscriberInfo,
-  SubscribeDefaults,
-  SubscriberClass,
-  SubscriberFactory,
-  SubscriberInfo,
-  SubscriberRegistryStats,
-  SubscriberSource,
-} from "./src/bus/mod.ts";
-export type { LogSink, MetricsCollector } from "./actors/mod.ts";

@@ -43,10 +43,23 @@ export interface EventLogLine {
  *
  * @example
  * ```ts
- * import { formatEventLogLine } from "./logging.ts";
- * import type { DomainEvent } from "@deno-tasker/tasker";
- * declare const event: DomainEvent;
- * console.log(formatEventLogLine(event));
+ * import { buildDomainEvent } from "@deno-tasker/tasker";
+ * import { formatEventLogLine } from "@deno-tasker/tasker/actors";
+ * const event = buildDomainEvent({
+ *   event_name: "payment.processed",
+ *   payload: { amount: 42 },
+ *   task_sequence_step: {},
+ *   execution_result: { success: true },
+ *   metadata: {
+ *     task_uuid: crypto.randomUUID(),
+ *     step_uuid: crypto.randomUUID(),
+ *     step_name: "charge",
+ *     namespace: "payments",
+ *     correlation_id: crypto.randomUUID(),
+ *     fired_by: "payments.charge",
+ *   },
+ * });
+ * console.log(formatEventLogLine(event)); // {"event_name":"payment.processed",...}
  * ```
  */
 export function formatEventLogLine(event: DomainEvent): string {
@@ -69,12 +82,13 @@ export function formatEventLogLine(event: DomainEvent): string {
  *
  * @example
  * ```ts
- * import { LoggingSubscriber } from "@deno-tasker/tasker";
- * import { EventBus } from "@deno-tasker/tasker";
- * import { subscribe } from "../src/bus/subscriber.ts";
+ * import { EventBus, SubscriberRegistry } from "@deno-tasker/tasker";
+ * import { LoggingSubscriber } from "@deno-tasker/tasker/actors";
  * await using bus = new EventBus();
  * const lines: string[] = [];
- * subscribe(bus, new LoggingSubscriber({ patterns: ["payment.#"], sink: (l) => lines.push(l) }));
+ * new SubscriberRegistry()
+ *   .register(new LoggingSubscriber({ patterns: ["payment.#"], sink: (l) => lines.push(l) }))
+ *   .startAll(bus);
  * ```
  */
 export class LoggingSubscriber extends Subscriber {
@@ -110,8 +124,8 @@ export class LoggingSubscriber extends Subscriber {
  *
  * @example
  * ```ts
- * import { createLoggingSubscriber } from "@deno-tasker/tasker";
  * import { SubscriberRegistry } from "@deno-tasker/tasker";
+ * import { createLoggingSubscriber } from "@deno-tasker/tasker/actors";
  * const registry = new SubscriberRegistry().register(
  *   createLoggingSubscriber({ patterns: ["payment.*"], sink: (line) => console.error(line) }),
  * );

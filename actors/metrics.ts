@@ -36,7 +36,7 @@ export interface MetricsSnapshot {
  *
  * @example
  * ```ts
- * import { MetricsCollector } from "./metrics.ts";
+ * import { MetricsCollector } from "@deno-tasker/tasker/actors";
  * const collector = new MetricsCollector();
  * console.log(collector.snapshot().events_received); // 0
  * ```
@@ -113,12 +113,11 @@ export interface MetricsSubscriberOptions {
  *
  * @example
  * ```ts
- * import { MetricsCollector, MetricsSubscriber } from "./metrics.ts";
- * import { EventBus } from "@deno-tasker/tasker";
- * import { subscribe } from "../src/bus/subscriber.ts";
+ * import { EventBus, SubscriberRegistry } from "@deno-tasker/tasker";
+ * import { MetricsCollector, MetricsSubscriber } from "@deno-tasker/tasker/actors";
  * await using bus = new EventBus();
  * const metrics = new MetricsSubscriber({ collector: new MetricsCollector() });
- * subscribe(bus, metrics);
+ * new SubscriberRegistry().register(metrics).startAll(bus);
  * console.log(metrics.snapshot().events_received);
  * ```
  */
@@ -163,7 +162,7 @@ export class MetricsSubscriber extends Subscriber {
  *
  * @example
  * ```ts
- * import { createMetricsSubscriber } from "@deno-tasker/tasker";
+ * import { createMetricsSubscriber } from "@deno-tasker/tasker/actors";
  * const metrics = createMetricsSubscriber({ patterns: ["payment.#", "order.*"] });
  * console.log(metrics.snapshot().by_namespace);
  * ```

@@ -1,10 +1,11 @@
 /**
- * Ready-made subscriber actors for the fast path: structured logging and metrics.
+ * Ready-made subscriber actors for the fast path: structured logging and metrics (published in
+ * the `./actors` entry).
  *
  * @example
  * ```ts
- * import { createLoggingSubscriber, createMetricsSubscriber } from "@deno-tasker/tasker";
  * import { SubscriberRegistry } from "@deno-tasker/tasker";
+ * import { createLoggingSubscriber, createMetricsSubscriber } from "@deno-tasker/tasker/actors";
  * const metrics = createMetricsSubscriber();
  * const registry = new SubscriberRegistry()
  *   .register(createLoggingSubscriber({ patterns: ["payment.#"] }))

@@ -16,7 +16,7 @@
  * @module
  */
 
-import { type Database, openDatabase } from "../../mod.ts";
+import { type Database, openDatabase } from "../../src/durable/mod.ts";
 import { CHAIN_STEPS, CONTENDER_INFO, type ContenderKey, CONTENDERS } from "./peers/contenders.ts";
 import { PeerProcess } from "./peers/process.ts";
 import { epochMs } from "./peers/child.ts";

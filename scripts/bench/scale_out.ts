@@ -19,7 +19,7 @@
  * @module
  */
 
-import { type Database, openDatabase } from "../../mod.ts";
+import { type Database, openDatabase } from "../../src/durable/mod.ts";
 import { checkEvents, checkRuns } from "./scale_out/checks.ts";
 import { busyShare, type CpuTicks } from "./scale_out/cpu.ts";
 import type { WorkerLog } from "./scale_out/child.ts";

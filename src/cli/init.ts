@@ -140,7 +140,8 @@ const HANDLERS_TEST =
   `// \`deno task test\`: a handler on its own (no permissions), then the whole workflow on an
 // in-memory database (--allow-read for PGlite's files, --allow-env for DATABASE_URL).
 import assert from "node:assert/strict";
-import { buildStepContext, HandlerRegistry, runHandler, Tasker } from "@deno-tasker/tasker";
+import { HandlerRegistry, Tasker } from "@deno-tasker/tasker";
+import { buildStepContext, runHandler } from "@deno-tasker/tasker/testing";
 import { compose, registerHandlers, shout } from "./handlers.ts";
 
 const task = {

@@ -1,6 +1,17 @@
 /**
- * The durable side: the database adapters (PGlite with PGMQ, or a postgres.js pool), migrations,
- * the typed PGMQ client, the process's batching DurableWriter and the DurableConsumer.
+ * The `./durable` entry: the durable side. The database (`openDatabase`, the `Database` and
+ * `Queryable` a `Tasker` exposes as `db`, PGlite with PGMQ or a postgres.js pool, and their
+ * errors), migrations, the typed PGMQ client, the process's batching `DurableWriter` with its
+ * tuning (`TaskerOptions.writer`) and statistics, and the `DurableConsumer` with its internals.
+ * The root entry re-exports `DurableConsumer` and what writing a durable handler needs.
+ *
+ * @example Open the database and run a query
+ * ```ts
+ * import { openDatabase } from "@deno-tasker/tasker/durable";
+ * await using db = await openDatabase(); // PGlite in memory unless DATABASE_URL is set
+ * const rows = await db.query<{ one: number }>("SELECT 1 AS one");
+ * console.log(db.kind, rows[0]?.one); // "pglite" 1
+ * ```
  *
  * @module
  */
@@ -80,12 +91,3 @@ export type {
   DurableEventHandler,
   RedriveOptions,
 } from "./consumer/types.ts";
-
-// Types of other entries that this one's signatures refer to (this entry documents completely on its own).
-export { TaskerError } from "../errors.ts";
-export type {
-  DomainEvent,
-  DomainEventMetadata,
-  DomainEventPayload,
-  JsonObject,
-} from "../events/mod.ts";

@@ -117,7 +117,7 @@ export interface StepEventResult {
  *
  * @example
  * ```ts
- * import type { StepEventContext } from "@deno-tasker/tasker";
+ * import type { StepEventContext } from "@deno-tasker/tasker/events";
  * function amount(ctx: StepEventContext): number {
  *   return (ctx.result.result as { amount?: number } | undefined)?.amount ?? 0;
  * }

@@ -14,7 +14,7 @@ import type { DeliveryMode, PublicationCondition } from "./types.ts";
  *
  * @example
  * ```ts
- * import type { EventDeclaration } from "./declaration.ts";
+ * import type { EventDeclaration } from "@deno-tasker/tasker";
  * const declaration: EventDeclaration = {
  *   name: "payment.processed",
  *   condition: "success",

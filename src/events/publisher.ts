@@ -248,7 +248,7 @@ export type PublisherApplication =
  * @example
  * ```ts
  * import { applyPublisher, defaultPublisher } from "./publisher.ts";
- * import type { StepEventContext } from "@deno-tasker/tasker";
+ * import type { StepEventContext } from "@deno-tasker/tasker/events";
  * declare const ctx: StepEventContext;
  * const applied = applyPublisher(defaultPublisher, ctx);
  * if (applied.skip && applied.error) console.warn(applied.error.message);

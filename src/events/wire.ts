@@ -298,7 +298,7 @@ export interface StepEventContextInput extends TaskSequenceStepInput {
  *
  * @example
  * ```ts
- * import { buildStepEventContext } from "@deno-tasker/tasker";
+ * import { buildStepEventContext } from "@deno-tasker/tasker/events";
  * const ctx = buildStepEventContext({
  *   event: { name: "payment.processed", condition: "success", delivery_mode: "durable" },
  *   task: {

@@ -25,7 +25,7 @@ let compiled: CompiledSchema | undefined;
  *
  * @example
  * ```ts
- * import { wireSchemaFailures } from "@deno-tasker/tasker";
+ * import { wireSchemaFailures } from "@deno-tasker/tasker/events";
  * console.log(wireSchemaFailures({}).length > 0); // true
  * ```
  */

@@ -268,7 +268,7 @@ export interface StepExecutionResult {
  *
  * @example
  * ```ts
- * import type { TaskSequenceStep } from "@deno-tasker/tasker";
+ * import type { TaskSequenceStep } from "@deno-tasker/tasker/events";
  * function orderId(step: TaskSequenceStep): unknown {
  *   return (step.task.task.context as { order_id?: unknown } | null)?.order_id;
  * }

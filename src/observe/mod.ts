@@ -1,11 +1,15 @@
 /**
- * Observability: health (`healthy` | `degraded` | `unhealthy`, per component), a metrics snapshot
- * and its Prometheus text exposition, the effective configuration without secrets, and an HTTP
- * server for all of them plus the live inspector.
+ * The `./observe` entry: health (`healthy` | `degraded` | `unhealthy`, per component), a metrics
+ * snapshot and its Prometheus text exposition, the effective configuration without secrets, an
+ * HTTP server for all of them plus the live inspector, OpenTelemetry instrumentation, and step
+ * tracing. It also holds the types a `Tasker`'s observation methods return (`health()`,
+ * `metrics()`, `config()`, `ready()`, `stats()`) and the worker's settings and counters they are
+ * built from.
  *
  * @example
  * ```ts ignore
- * import { serveObservability, Tasker } from "@deno-tasker/tasker";
+ * import { Tasker } from "@deno-tasker/tasker";
+ * import { serveObservability } from "@deno-tasker/tasker/observe";
  * await using tasker = await Tasker.open({ templates: "./templates" });
  * console.log((await tasker.health()).status);
  * await using server = serveObservability(tasker, { port: 8787, token: "s3cret" });
@@ -77,7 +81,14 @@ export {
   type TraceParent,
 } from "./otel.ts";
 
-// Types of other entries that this one's signatures refer to (this entry documents completely on its own):
-// the main entry's, as types.
-export { TaskerError } from "../errors.ts";
-export type * from "../../mod.ts";
+// The worker's settings, counters and step tracing (`config()`, `stats()`, OpenTelemetry).
+export type {
+  EventRouterStats,
+  StepTrace,
+  StepTracer,
+  TracedOutcome,
+  TracedStep,
+  WorkerSettings,
+  WorkerState,
+  WorkerStats,
+} from "../worker/mod.ts";

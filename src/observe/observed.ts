@@ -65,7 +65,8 @@ export interface ObservedParts {
  *
  * @example
  * ```ts ignore
- * import { type ObservedTasker, Tasker } from "@deno-tasker/tasker";
+ * import { Tasker } from "@deno-tasker/tasker";
+ * import type { ObservedTasker } from "@deno-tasker/tasker/observe";
  * const observed: ObservedTasker = await Tasker.open({ templates: "./templates" });
  * console.log(observed.templates.list().length);
  * ```

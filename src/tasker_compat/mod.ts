@@ -7,8 +7,13 @@
  *
  * @example
  * ```ts
- * import { BasePublisher, BaseSubscriber, fromTaskerSubscriber } from "@deno-tasker/tasker/tasker-compat";
- * import type { TaskerDomainEvent, TaskerStepResult } from "./mod.ts";
+ * import {
+ *   BasePublisher,
+ *   BaseSubscriber,
+ *   fromTaskerSubscriber,
+ *   type TaskerDomainEvent,
+ *   type TaskerStepResult,
+ * } from "@deno-tasker/tasker/tasker-compat";
  *
  * class OrderPublisher extends BasePublisher {
  *   readonly publisherName = "OrderPublisher";
@@ -46,6 +51,3 @@ export {
   toTaskerEvent,
 } from "./subscriber.ts";
 export { taskerContext, taskerFailure, type TaskerStepContext } from "./handler.ts";
-// The library's types the adapters take and return (the whole public API's, as types only), so
-// this entry point documents completely on its own.
-export type * from "../../mod.ts";

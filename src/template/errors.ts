@@ -50,7 +50,7 @@ export function templateIssue(
  *
  * @example
  * ```ts
- * import { formatTemplateIssue } from "@deno-tasker/tasker";
+ * import { formatTemplateIssue } from "@deno-tasker/tasker/templates";
  * formatTemplateIssue({ file: "a.yaml", line: 3, path: "version", message: "is required" });
  * // "a.yaml:3: version: is required"
  * ```

@@ -65,7 +65,7 @@ interface Row {
  * @example
  * ```ts
  * import { DurableEventCapture } from "@deno-tasker/tasker/testing";
- * import type { Database } from "@deno-tasker/tasker";
+ * import type { Database } from "@deno-tasker/tasker/durable";
  *
  * async function check(db: Database): Promise<void> {
  *   await using capture = new DurableEventCapture(db);

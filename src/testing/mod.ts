@@ -1,6 +1,7 @@
 /**
- * Test helpers (the `./testing` export): capture fast events from a bus, and read durable events
- * straight from PGMQ's queue tables without consuming them.
+ * Test helpers (the `./testing` export): run a step handler outside a worker (`runHandler`,
+ * `buildStepContext`), capture fast events from a bus, and read durable events straight from
+ * PGMQ's queue tables without consuming them.
  *
  * @example
  * ```ts
@@ -22,5 +23,10 @@ export {
   type DurableEventCaptureOptions,
   type DurableWaitOptions,
 } from "./durable_capture.ts";
-export { TaskerError } from "../errors.ts";
-export type * from "../events/types.ts";
+export {
+  buildStepContext,
+  type DomainEventSink,
+  runHandler,
+  type RunHandlerOptions,
+  type StepContextInput,
+} from "../worker/context.ts";

@@ -36,7 +36,8 @@ export interface AdHocPublisherOptions {
  * @example
  * ```ts
  * import { AdHocPublisher } from "./ad_hoc_events.ts";
- * import { buildStepContext, TemplateRegistry } from "@deno-tasker/tasker";
+ * import { TemplateRegistry } from "@deno-tasker/tasker";
+ * import { buildStepContext } from "@deno-tasker/tasker/testing";
  * const routed: string[] = [];
  * const adHoc = new AdHocPublisher({
  *   templates: new TemplateRegistry(),

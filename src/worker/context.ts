@@ -75,7 +75,7 @@ function childOf(value: unknown, key: string | number): unknown {
  *
  * @example
  * ```ts
- * import { buildStepContext } from "@deno-tasker/tasker";
+ * import { buildStepContext } from "@deno-tasker/tasker/testing";
  * const ctx = buildStepContext({
  *   task: {
  *     task_uuid: crypto.randomUUID(),
@@ -252,7 +252,7 @@ function thrownFailure(error: unknown): StepResult {
  *
  * @example
  * ```ts
- * import { buildStepContext, runHandler } from "@deno-tasker/tasker";
+ * import { buildStepContext, runHandler } from "@deno-tasker/tasker/testing";
  * import { success } from "@deno-tasker/tasker";
  * const ctx = buildStepContext({
  *   task: {

@@ -78,7 +78,8 @@ export interface ResolvedWorkerConfig {
  * @example
  * ```ts
  * import { resolveWorkerConfig } from "./worker_config.ts";
- * import { type Database, HandlerRegistry, TemplateRegistry } from "@deno-tasker/tasker";
+ * import { HandlerRegistry, TemplateRegistry } from "@deno-tasker/tasker";
+ * import type { Database } from "@deno-tasker/tasker/durable";
  * const db = { kind: "pglite" } as unknown as Database; // a stand-in: resolving reads only its kind
  * const config = resolveWorkerConfig({
  *   db,

@@ -12,7 +12,7 @@
  * @module
  */
 
-import { openDatabase } from "../../../mod.ts";
+import { openDatabase } from "../../../src/durable/mod.ts";
 import { CONTENDER_INFO, type ContenderKey, CONTENDERS } from "./contenders.ts";
 import type { PeerSide } from "./side.ts";
 

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Database } from "../../../mod.ts";
+import type { Database } from "../../../src/durable/mod.ts";
 import type { HandlerRun, WorkerLog } from "./child.ts";
 import { EVENTS_TABLE, SCALE_NAMESPACE } from "./workload.ts";
 

@@ -45,7 +45,7 @@ const COMPONENT = "DurableConsumer";
  * @example
  * ```ts
  * import { DurableConsumer } from "@deno-tasker/tasker";
- * import type { Database } from "@deno-tasker/tasker";
+ * import type { Database } from "@deno-tasker/tasker/durable";
  *
  * async function consume(db: Database): Promise<void> {
  *   await using consumer = new DurableConsumer({ db, namespace: "payments" });
@@ -162,7 +162,7 @@ export class DurableConsumer implements AsyncDisposable {
    * @example
    * ```ts
    * import { DurableConsumer } from "@deno-tasker/tasker";
-   * import type { Database } from "@deno-tasker/tasker";
+   * import type { Database } from "@deno-tasker/tasker/durable";
    * async function retryAll(db: Database): Promise<number> {
    *   return await DurableConsumer.redrive(
    *     db,

@@ -121,7 +121,7 @@ RETURNING msg_id`,
  * @example
  * ```ts
  * import { redrive } from "@deno-tasker/tasker/durable";
- * import type { Database } from "@deno-tasker/tasker";
+ * import type { Database } from "@deno-tasker/tasker/durable";
  * async function retryDeadLetters(db: Database): Promise<number> {
  *   return await redrive(db, "payments_domain_events_dlq", "payments_domain_events");
  * }

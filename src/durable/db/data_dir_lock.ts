@@ -33,7 +33,7 @@ export interface DataDirOwner {
  *
  * @example
  * ```ts
- * import { DataDirLockedError } from "@deno-tasker/tasker";
+ * import { DataDirLockedError } from "@deno-tasker/tasker/durable";
  * const error = new DataDirLockedError("./data", { pid: 42, host: "box", since: "2026-01-01T00:00:00.000Z" });
  * console.log(error.code, error.dataDir, error.owner?.pid); // E_DATA_DIR_LOCKED ./data 42
  * ```

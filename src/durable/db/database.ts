@@ -29,7 +29,7 @@ export type DatabaseKind = "pglite" | "postgres";
  *
  * @example
  * ```ts
- * import type { Database } from "@deno-tasker/tasker";
+ * import type { Database } from "@deno-tasker/tasker/durable";
  * async function countTasks(db: Database): Promise<number> {
  *   const rows = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM tasker.tasks");
  *   return rows[0]?.n ?? 0;

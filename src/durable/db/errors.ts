@@ -14,7 +14,7 @@ import { TaskerError } from "../../errors.ts";
  *
  * @example
  * ```ts
- * import { DatabaseUnavailableError } from "@deno-tasker/tasker";
+ * import { DatabaseUnavailableError } from "@deno-tasker/tasker/durable";
  * const error = new DatabaseUnavailableError("127.0.0.1:5432", "connection refused");
  * console.log(error.code, error.address); // E_DATABASE_UNAVAILABLE 127.0.0.1:5432
  * ```
@@ -40,7 +40,7 @@ export class DatabaseUnavailableError extends TaskerError {
  *
  * @example
  * ```ts
- * import { DatabaseClosedError } from "@deno-tasker/tasker";
+ * import { DatabaseClosedError } from "@deno-tasker/tasker/durable";
  * throw new DatabaseClosedError("postgres 127.0.0.1:5432/tasker");
  * ```
  */
@@ -61,7 +61,7 @@ export class DatabaseClosedError extends TaskerError {
  *
  * @example
  * ```ts
- * import { DatabaseUrlError } from "@deno-tasker/tasker";
+ * import { DatabaseUrlError } from "@deno-tasker/tasker/durable";
  * throw new DatabaseUrlError("mysql://***@db/x", "expected postgres:// or postgresql://");
  * ```
  */
@@ -83,7 +83,7 @@ export class DatabaseUrlError extends TaskerError {
  *
  * @example
  * ```ts
- * import { MigrationError } from "@deno-tasker/tasker";
+ * import { MigrationError } from "@deno-tasker/tasker/durable";
  * throw new MigrationError("migration 2 (tasks) failed: syntax error");
  * ```
  */

@@ -75,7 +75,7 @@ export function databaseTarget(
  *
  * @example
  * ```ts
- * import { openDatabase } from "@deno-tasker/tasker";
+ * import { openDatabase } from "@deno-tasker/tasker/durable";
  * await using db = await openDatabase(); // PGlite in memory unless DATABASE_URL is set
  * console.log(db.kind);
  * ```
