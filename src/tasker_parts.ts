@@ -122,6 +122,7 @@ function buildParts(
     namespaces: options.namespaces,
     concurrency: options.concurrency,
     pollIntervalMs: options.pollIntervalMs,
+    listeningPollIntervalMs: options.listeningPollIntervalMs,
     leaseSeconds: options.leaseSeconds,
     foreignTimeoutSeconds: options.foreignTimeoutSeconds,
     shutdownGraceMs: options.shutdownGraceMs,

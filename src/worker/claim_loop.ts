@@ -23,8 +23,12 @@ export interface ClaimLoopOptions {
   workerId: string;
   /** Handler slots: steps run at once. */
   concurrency: number;
-  /** Longest idle wait between queue reads, in ms. */
+  /** Longest idle wait between queue reads while the worker cannot LISTEN, in ms. */
   pollIntervalMs: number;
+  /** Longest idle wait between queue reads while it LISTENs, in ms. */
+  listeningPollIntervalMs: number;
+  /** Whether notifications wake the worker now (step_wakeups.ts). */
+  listening(): boolean;
   /** Record the claims' step transitions under `worker:<id>`. */
   recordStepTransitions: boolean;
   /** Runs one claimed step (called once its claim round has committed). */
@@ -37,7 +41,8 @@ export interface ClaimLoopOptions {
  * @example
  * ```ts ignore
  * const loop = new ClaimLoop({ db, claimer, workerId, concurrency: 10, pollIntervalMs: 50,
- *   recordStepTransitions: false, start: (claim) => run(claim) });
+ *   listeningPollIntervalMs: 1000, listening: () => true, recordStepTransitions: false,
+ *   start: (claim) => run(claim) });
  * loop.start();
  * await loop.stop();
  * ```
@@ -59,6 +64,10 @@ export class ClaimLoop {
   #saturated = false;
   #claimMs = 0;
   #readErrors = 0;
+  #reads = 0;
+  /** A wake-up set for a known time (a retry this worker scheduled), and when it fires. */
+  #dueTimer: ReturnType<typeof setTimeout> | undefined;
+  #dueAt = Infinity;
 
   /**
    * Creates the loop; nothing runs until {@link ClaimLoop.start}.
@@ -79,6 +88,11 @@ export class ClaimLoop {
     return this.#claimMs;
   }
 
+  /** Claim rounds that read the queues. */
+  get reads(): number {
+    return this.#reads;
+  }
+
   /** Loop rounds that could not read the queues (logged; the loop goes on). */
   get readErrors(): number {
     return this.#readErrors;
@@ -92,6 +106,8 @@ export class ClaimLoop {
   /** Stops claiming (the loop's rounds and commits' follow-on ones); resolves when the loop ends. */
   async stop(): Promise<void> {
     this.#stopping = true;
+    clearTimeout(this.#dueTimer);
+    this.#dueTimer = undefined;
     this.#wake?.();
     await this.#loop;
   }
@@ -100,6 +116,25 @@ export class ClaimLoop {
   wake(): void {
     if (this.#wake) this.#wake();
     else this.#wakePending = true;
+  }
+
+  /**
+   * Wakes the loop in `ms` (a retry this worker scheduled becomes visible then), so a long idle
+   * poll does not delay it. Only the earliest pending time is kept: a wake-up reads every queue.
+   *
+   * @param ms delay from now
+   */
+  wakeAfter(ms: number): void {
+    if (this.#stopping) return;
+    const at = Date.now() + Math.max(0, ms);
+    if (at >= this.#dueAt) return;
+    clearTimeout(this.#dueTimer);
+    this.#dueAt = at;
+    this.#dueTimer = setTimeout(() => {
+      this.#dueTimer = undefined;
+      this.#dueAt = Infinity;
+      this.wake();
+    }, Math.max(0, ms));
   }
 
   /**
@@ -146,8 +181,9 @@ export class ClaimLoop {
 
   async #run(): Promise<void> {
     const { concurrency, pollIntervalMs: poll } = this.#options;
-    // Idle polling backs off from 5 ms to pollIntervalMs; any work, or a wake-up (a local
-    // submit, a released successor, a slot freed while the queues still had work), resets it.
+    // Idle polling backs off from 5 ms to the poll interval (the listening one while
+    // notifications wake the worker); any work, or a wake-up (a local submit, a released
+    // successor, a slot freed while the queues still had work), resets it.
     let idleDelay = Math.min(5, poll);
     while (!this.#stopping) {
       // Messages consumed, not steps started: a batch of stale messages is work too, so a
@@ -174,7 +210,8 @@ export class ClaimLoop {
       }
       const busy = this.#free() <= 0 || this.#recording > concurrency;
       const woken = await this.#sleep(busy ? poll : read > 0 ? Math.min(5, poll) : idleDelay);
-      idleDelay = woken || read > 0 ? Math.min(5, poll) : Math.min(poll, idleDelay * 2);
+      const ceiling = this.#options.listening() ? this.#options.listeningPollIntervalMs : poll;
+      idleDelay = woken || read > 0 ? Math.min(5, ceiling) : Math.min(ceiling, idleDelay * 2);
     }
   }
 
@@ -192,6 +229,7 @@ export class ClaimLoop {
     const { db, claimer, workerId } = this.#options;
     const slots = this.#reserve();
     if (slots === 0) return 0;
+    this.#reads++;
     let claimed: ClaimRound;
     try {
       claimed = this.#options.recordStepTransitions

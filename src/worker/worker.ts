@@ -136,6 +136,8 @@ export class Worker implements AsyncDisposable {
       workerId: this.id,
       concurrency: config.concurrency,
       pollIntervalMs: config.pollIntervalMs,
+      listeningPollIntervalMs: config.listeningPollIntervalMs,
+      listening: () => this.#wakeups?.listening ?? false,
       recordStepTransitions: config.recordStepTransitions,
       start: (claim) => this.#inFlight.track(this.#execute(this.#held.hold(claim))),
     });
@@ -171,6 +173,7 @@ export class Worker implements AsyncDisposable {
       commit_groups: commits.groups,
       commit_ms_total: commits.busy_ms,
       claim_ms_total: this.#claims.claimMs,
+      queue_reads: this.#claims.reads,
       commit_isolations: commits.isolations,
       released: this.#held.released,
       abandoned: this.#held.abandoned,
@@ -339,6 +342,8 @@ export class Worker implements AsyncDisposable {
       }
       for (const prepared of outcome.events) this.router.route(prepared);
       if (outcome.enqueued.length > 0) this.#claims.wake();
+      // Its message turns visible then; no notification says so, and the idle poll may be long.
+      if (outcome.retry_delay_ms !== undefined) this.#claims.wakeAfter(outcome.retry_delay_ms);
       this.#listeners.notify(claim, outcome, { handler_ms: elapsed });
       trace?.end(outcome);
     } catch (error) {

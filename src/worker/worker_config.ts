@@ -15,6 +15,7 @@ import type { WorkerOptions, WorkerSettings } from "./worker_options.ts";
 export const WORKER_DEFAULTS: Readonly<{
   concurrency: number;
   pollIntervalMs: number;
+  listeningPollIntervalMs: number;
   listen: boolean;
   recordStepTransitions: boolean;
   leaseSeconds: number;
@@ -25,6 +26,8 @@ export const WORKER_DEFAULTS: Readonly<{
 }> = Object.freeze({
   concurrency: 10,
   pollIntervalMs: 50,
+  /** With wake-ups on, a poll only catches what no notification announces: seldom is enough. */
+  listeningPollIntervalMs: 1_000,
   listen: true,
   recordStepTransitions: false,
   leaseSeconds: 30,
@@ -43,8 +46,10 @@ export interface ResolvedWorkerConfig {
   namespaces: readonly string[];
   /** Steps run at once (at least 1). */
   concurrency: number;
-  /** Longest idle wait between queue reads, in ms. */
+  /** Longest idle wait between queue reads while the worker cannot LISTEN, in ms. */
   pollIntervalMs: number;
+  /** Longest idle wait between queue reads while it LISTENs, in ms. */
+  listeningPollIntervalMs: number;
   /** Wake up on LISTEN/NOTIFY. */
   listen: boolean;
   /** Record the engine's own step transitions. */
@@ -106,6 +111,9 @@ export function resolveWorkerConfig(options: WorkerOptions): ResolvedWorkerConfi
     namespaces: Object.freeze([...(options.namespaces ?? options.templates.namespaces())]),
     concurrency,
     pollIntervalMs: options.pollIntervalMs ?? defaults.pollIntervalMs,
+    // A poll interval set by hand holds in both modes unless the listening one is set too.
+    listeningPollIntervalMs: options.listeningPollIntervalMs ?? options.pollIntervalMs ??
+      defaults.listeningPollIntervalMs,
     listen: options.listen ?? defaults.listen,
     recordStepTransitions: options.recordStepTransitions ?? defaults.recordStepTransitions,
     leaseSeconds,
@@ -143,6 +151,7 @@ export function workerSettings(config: ResolvedWorkerConfig): WorkerSettings {
     lease_renewal_ms: config.leaseRenewalMs,
     foreign_timeout_seconds: config.foreignTimeoutSeconds,
     poll_interval_ms: config.pollIntervalMs,
+    listening_poll_interval_ms: config.listeningPollIntervalMs,
     recovery: config.recovery === null ? null : {
       older_than_ms: config.recovery.olderThanMs,
       interval_ms: config.recovery.intervalMs,

@@ -46,8 +46,20 @@ export interface WorkerTuning {
   namespaces?: string[];
   /** Steps run at once. Default 10. */
   concurrency?: number;
-  /** How long an idle worker waits before reading its queues again, in ms. Default 50. */
+  /**
+   * How long an idle worker that cannot LISTEN waits before reading its queues again, in ms.
+   * Default 50. Set alone, it also sets {@link WorkerTuning.listeningPollIntervalMs}.
+   */
   pollIntervalMs?: number;
+  /**
+   * How long an idle worker that LISTENs (see {@link WorkerTuning.listen}) waits before reading its
+   * queues anyway, in ms. Default 1,000, or `pollIntervalMs` when only that is set. Notifications
+   * wake it at once for every step another process sends; this poll catches only what no
+   * notification announces: a delayed task's or another worker's retry becoming visible, a lease
+   * of a dead worker expiring, a notification lost while the listener reconnected. A retry this
+   * worker schedules wakes it when it is due.
+   */
+  listeningPollIntervalMs?: number;
   /**
    * Wake up on LISTEN/NOTIFY when another process (or another Tasker on the same database)
    * inserts into this worker's step queues, instead of waiting for the next poll. Default true;
@@ -117,6 +129,8 @@ export interface WorkerStats {
   commit_ms_total: number;
   /** Milliseconds spent reading queues and claiming steps. */
   claim_ms_total: number;
+  /** Claim rounds that read the step queues (an idle worker's polls included). */
+  queue_reads: number;
   /** Groups the database refused that were split to isolate the outcome it choked on. */
   commit_isolations: number;
   /** Claims handed back without an outcome (shutdown, an unknown step), attempts not consumed. */
@@ -145,8 +159,10 @@ export interface WorkerSettings {
   lease_renewal_ms: number;
   /** How long a step may find no worker with its template before it fails, in seconds. */
   foreign_timeout_seconds: number;
-  /** Longest idle wait between queue reads, in ms. */
+  /** Longest idle wait between queue reads while the worker cannot LISTEN, in ms. */
   poll_interval_ms: number;
+  /** Longest idle wait between queue reads while it LISTENs, in ms. */
+  listening_poll_interval_ms: number;
   /** Owed-event recovery, or `null` when disabled (or no writer is attached). */
   recovery: { older_than_ms: number; interval_ms: number } | null;
 }

@@ -19,6 +19,7 @@ const settings: WorkerSettings = {
   lease_renewal_ms: 10_000,
   foreign_timeout_seconds: 600,
   poll_interval_ms: 50,
+  listening_poll_interval_ms: 1000,
   recovery: null,
 };
 
@@ -62,6 +63,8 @@ dbTest("config shows the effective settings, defaults applied", async (db) => {
     lease_renewal_ms: 4000,
     foreign_timeout_seconds: 600,
     poll_interval_ms: 25,
+    // Set alone, the poll interval holds while listening too.
+    listening_poll_interval_ms: 25,
     recovery: { older_than_ms: 5000, interval_ms: 1000 },
   });
   assert.equal(config.writer.batch_size, 64);

@@ -29,6 +29,7 @@ function snapshot(): TaskerMetrics {
       commit_groups: 8,
       commit_ms_total: 90,
       claim_ms_total: 30,
+      queue_reads: 12,
       commit_isolations: 0,
       released: 1,
       abandoned: 0,
