@@ -52,7 +52,8 @@ export type CreateQueue = (db: Queryable, queue: string) => Promise<void>;
  */
 export class QueueCreator {
   readonly #create: CreateQueue;
-  readonly #created = new WeakMap<object, Set<string>>();
+  /** Per handle, each queue's creation: done, or still running (callers at once share it). */
+  readonly #created = new WeakMap<object, Map<string, Promise<void>>>();
 
   /**
    * Creates the cache; nothing runs until the first `ensure`.
@@ -64,18 +65,31 @@ export class QueueCreator {
   }
 
   /**
-   * Creates `queue` unless this process already did so through `db`.
+   * Creates `queue` unless this process already did so through `db`. Calls made while its
+   * creation runs wait for that one (twenty submits at once to a new namespace create its queue
+   * once, not twenty times in a row behind PGMQ's lock); a creation that fails is forgotten, so the
+   * next call tries again.
    *
    * @param db the handle the cache is kept for (a database, or a transaction)
    * @param queue a queue name (validated here)
    */
-  async ensure(db: Queryable, queue: string): Promise<void> {
+  ensure(db: Queryable, queue: string): Promise<void> {
     let known = this.#created.get(db);
-    if (known?.has(queue)) return;
-    assertQueueName(queue);
-    await this.#create(db, queue);
-    if (known === undefined) this.#created.set(db, known = new Set());
-    known.add(queue);
+    const existing = known?.get(queue);
+    if (existing !== undefined) return existing;
+    try {
+      assertQueueName(queue);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (known === undefined) this.#created.set(db, known = new Map());
+    const creating = this.#create(db, queue);
+    const cache = known;
+    cache.set(queue, creating);
+    creating.catch(() => {
+      if (cache.get(queue) === creating) cache.delete(queue);
+    });
+    return creating;
   }
 
   /**
