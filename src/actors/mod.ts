@@ -1,14 +1,10 @@
 /**
- * The `./actors` entry: the actor runtime. Bounded mailboxes with overflow policies, actors whose
- * state is rebuilt by a factory on every restart, OTP-style supervisors, and the `ActorSystem`
- * that ties them together. In-process actors need no Deno permission; worker-isolated ones
- * (`worker_actor.ts`) need read access to the modules their Worker loads.
- *
- * The bus of the root entry runs each subscriber as an actor here, so this entry also holds the
- * bus's actor-level types (`SubscribeDefaults`, `IsolatedSubscribeOptions`, `SubscriberFactory`,
- * `SubscriberClass`, the bus's and the registry's statistics), and the ready-made subscriber
- * actors: `LoggingSubscriber` (one JSON line per event) and `MetricsSubscriber` (counts by event
- * name, namespace and outcome).
+ * The actor runtime: bounded mailboxes with overflow policies, actors whose state is rebuilt by a
+ * factory on every restart, OTP-style supervisors, and the `ActorSystem` that ties them together.
+ * In-process actors need no Deno permission; worker-isolated ones (`worker_actor.ts`) need read
+ * access to the modules their Worker loads. The `./actors` entry (`actors/mod.ts`) publishes all
+ * of this with the bus's actor-level types and the ready-made subscriber actors; this index sits
+ * below the bus, so it imports neither.
  *
  * @example
  * ```ts
@@ -73,34 +69,3 @@ export {
   workerOptionsFlag,
   type WorkerOptionsFlagState,
 } from "./worker_flag.ts";
-
-// The bus's subscribers as actors: their options, factories and statistics.
-export type {
-  BusStats,
-  IsolatedSubscribeOptions,
-  PublishResult,
-  SubscribeDefaults,
-  SubscriberFactory,
-  SubscriberInfo,
-} from "../bus/mod.ts";
-export type {
-  RegisteredSubscriberInfo,
-  SubscriberClass,
-  SubscriberRegistryStats,
-  SubscriberSource,
-} from "../bus/mod.ts";
-
-// Ready-made subscriber actors.
-export {
-  createLoggingSubscriber,
-  createMetricsSubscriber,
-  type EventLogLine,
-  formatEventLogLine,
-  LoggingSubscriber,
-  type LoggingSubscriberOptions,
-  type LogSink,
-  MetricsCollector,
-  type MetricsSnapshot,
-  MetricsSubscriber,
-  type MetricsSubscriberOptions,
-} from "../../actors/mod.ts";
