@@ -90,7 +90,8 @@ export const CONTENDER_INFO: Record<ContenderKey, ContenderInfo> = {
     label: "deno-tasker (this tree)",
     settings: (c) =>
       `Tasker.open({ database: { url }, concurrency: ${c} }), other options at their defaults ` +
-      `(pool 10, writer pool 4, idle poll 50 ms); in the events run each step declares one ` +
+      `(pool 10, writer pool 4, idle poll 1 s while it LISTENs, 50 ms when it cannot); in the ` +
+      `events run each step declares one ` +
       `durable event`,
     remainingSql: (events) =>
       `SELECT ((SELECT count(*) FROM tasker.tasks WHERE state <> 'complete')${
