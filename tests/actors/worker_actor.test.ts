@@ -11,6 +11,34 @@ function lines(log: string): number[] {
   return Deno.readTextFileSync(log).split("\n").filter((line) => line !== "").map(Number);
 }
 
+/**
+ * A temp log and an echo actor in a system that restarts it at once and kills a message after
+ * 1 s (dead letters' `n` collected); disposing closes the system and removes the log.
+ */
+function killableEcho(batchSize: number) {
+  const log = Deno.makeTempFileSync({ prefix: "worker-actor-" });
+  const dead: number[] = [];
+  const system = new ActorSystem({
+    supervisor: { intensity: 5, backoff: { minMs: 1, maxMs: 2 } },
+  });
+  const ref = system.spawn<EchoMessage>({
+    name: "echo",
+    factory: workerActorFactory<EchoMessage>("echo", { host: HOST, batchSize }),
+    messageTimeoutMs: 1000,
+    shutdown: "brutal_kill",
+    onDeadLetter: (letter) => dead.push(letter.message.n),
+  });
+  return {
+    log,
+    dead,
+    ref,
+    async [Symbol.asyncDispose]() {
+      await system[Symbol.asyncDispose]();
+      Deno.removeSync(log);
+    },
+  };
+}
+
 Deno.test("worker actor: a one_for_all sibling crash stops the Worker under its shutdown policy and restarts it", async () => {
   const log = Deno.makeTempFileSync({ prefix: "worker-actor-" });
   try {
@@ -45,27 +73,13 @@ Deno.test("worker actor: a one_for_all sibling crash stops the Worker under its 
 });
 
 Deno.test("worker actor: batches of batchSize keep order, and a kill mid-batch requeues the rest in order", async () => {
-  const log = Deno.makeTempFileSync({ prefix: "worker-actor-" });
-  try {
-    const dead: number[] = [];
-    await using system = new ActorSystem({
-      supervisor: { intensity: 5, backoff: { minMs: 1, maxMs: 2 } },
-    });
-    const ref = system.spawn<EchoMessage>({
-      name: "echo",
-      factory: workerActorFactory<EchoMessage>("echo", { host: HOST, batchSize: 3 }),
-      messageTimeoutMs: 1000,
-      shutdown: "brutal_kill",
-      onDeadLetter: (letter) => dead.push(letter.message.n),
-    });
-    for (let n = 1; n <= 12; n++) ref.tell({ log, n, hang: n === 5 });
-    await waitFor(() => ref.stats().processed === 11, "11 echoed", 20_000);
-    assert.deepEqual(lines(log), [1, 2, 3, 4, 6, 7, 8, 9, 10, 11, 12]);
-    assert.deepEqual(dead, [5]);
-    assert.equal(ref.stats().failed, 1);
-  } finally {
-    Deno.removeSync(log);
-  }
+  await using echo = killableEcho(3);
+  const { log, dead, ref } = echo;
+  for (let n = 1; n <= 12; n++) ref.tell({ log, n, hang: n === 5 });
+  await waitFor(() => ref.stats().processed === 11, "11 echoed", 20_000);
+  assert.deepEqual(lines(log), [1, 2, 3, 4, 6, 7, 8, 9, 10, 11, 12]);
+  assert.deepEqual(dead, [5]);
+  assert.equal(ref.stats().failed, 1);
 });
 
 Deno.test("worker actor: invalid options are typed errors naming the actor and field", () => {
@@ -174,40 +188,26 @@ Deno.test("worker actor: thousands of one-message batches, none lost, duplicated
 });
 
 Deno.test("worker actor: a kill with batches posted and not yet run requeues them to the fresh Worker; each is counted once", async () => {
-  const log = Deno.makeTempFileSync({ prefix: "worker-actor-" });
-  try {
-    const dead: number[] = [];
-    await using system = new ActorSystem({
-      supervisor: { intensity: 5, backoff: { minMs: 1, maxMs: 2 } },
-    });
-    const ref = system.spawn<EchoMessage>({
-      name: "echo",
-      factory: workerActorFactory<EchoMessage>("echo", { host: HOST, batchSize: 2 }),
-      messageTimeoutMs: 1000,
-      shutdown: "brutal_kill",
-      onDeadLetter: (letter) => dead.push(letter.message.n),
-    });
-    ref.tell({ log, n: 0 });
-    await waitFor(() => ref.stats().processed === 1, "the Worker is up", 20_000);
-    ref.tell({ log, n: 1, hang: true });
-    // Not an assertion: lets the Worker take n=1 and hang before the rest is written, so
-    // [2, 3] are posted and not run (the window holds 4) and 4..9 wait in the mailbox.
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    for (let n = 2; n <= 9; n++) ref.tell({ log, n });
-    await waitFor(() => ref.stats().processed === 9, "9 echoed", 20_000);
-    // Posted-but-unrun messages counted as handled, or run twice, would lose or duplicate 2, 3.
-    assert.deepEqual(lines(log), [0, 2, 3, 4, 5, 6, 7, 8, 9]);
-    assert.deepEqual(dead, [1]);
-    const stats = ref.stats();
-    assert.equal(stats.failed, 1);
-    assert.equal(stats.restarts, 1);
-    const dropped = Object.values(stats.dropped).reduce((sum, count) => sum + count, 0);
-    assert.equal(
-      stats.processed + stats.failed + dropped,
-      10,
-      "told = processed + failed + dropped",
-    );
-  } finally {
-    Deno.removeSync(log);
-  }
+  await using echo = killableEcho(2);
+  const { log, dead, ref } = echo;
+  ref.tell({ log, n: 0 });
+  await waitFor(() => ref.stats().processed === 1, "the Worker is up", 20_000);
+  ref.tell({ log, n: 1, hang: true });
+  // Not an assertion: lets the Worker take n=1 and hang before the rest is written, so
+  // [2, 3] are posted and not run (the window holds 4) and 4..9 wait in the mailbox.
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  for (let n = 2; n <= 9; n++) ref.tell({ log, n });
+  await waitFor(() => ref.stats().processed === 9, "9 echoed", 20_000);
+  // Posted-but-unrun messages counted as handled, or run twice, would lose or duplicate 2, 3.
+  assert.deepEqual(lines(log), [0, 2, 3, 4, 5, 6, 7, 8, 9]);
+  assert.deepEqual(dead, [1]);
+  const stats = ref.stats();
+  assert.equal(stats.failed, 1);
+  assert.equal(stats.restarts, 1);
+  const dropped = Object.values(stats.dropped).reduce((sum, count) => sum + count, 0);
+  assert.equal(
+    stats.processed + stats.failed + dropped,
+    10,
+    "told = processed + failed + dropped",
+  );
 });
