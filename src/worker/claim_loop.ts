@@ -65,7 +65,9 @@ export class ClaimLoop {
   #claimMs = 0;
   #readErrors = 0;
   #reads = 0;
-  /** A wake-up set for a known time (a retry this worker scheduled), and when it fires. */
+  /** Times (ms since the epoch) a retry this worker scheduled turns visible, not yet woken for. */
+  #due: number[] = [];
+  /** The timer for the earliest of them, and when it fires. */
   #dueTimer: ReturnType<typeof setTimeout> | undefined;
   #dueAt = Infinity;
 
@@ -108,6 +110,7 @@ export class ClaimLoop {
     this.#stopping = true;
     clearTimeout(this.#dueTimer);
     this.#dueTimer = undefined;
+    this.#due = [];
     this.#wake?.();
     await this.#loop;
   }
@@ -120,21 +123,32 @@ export class ClaimLoop {
 
   /**
    * Wakes the loop in `ms` (a retry this worker scheduled becomes visible then), so a long idle
-   * poll does not delay it. Only the earliest pending time is kept: a wake-up reads every queue.
+   * poll does not delay it. Each time is kept until it passes; one timer runs, for the earliest.
    *
    * @param ms delay from now
    */
   wakeAfter(ms: number): void {
     if (this.#stopping) return;
-    const at = Date.now() + Math.max(0, ms);
-    if (at >= this.#dueAt) return;
+    this.#due.push(Date.now() + Math.max(0, ms));
+    this.#armDue();
+  }
+
+  /** Sets the timer for the earliest pending due time (if it is not set for that already). */
+  #armDue(): void {
+    const next = this.#due.reduce((earliest, at) => Math.min(earliest, at), Infinity);
+    if (next === this.#dueAt) return;
     clearTimeout(this.#dueTimer);
-    this.#dueAt = at;
+    this.#dueTimer = undefined;
+    this.#dueAt = next;
+    if (next === Infinity) return;
     this.#dueTimer = setTimeout(() => {
       this.#dueTimer = undefined;
       this.#dueAt = Infinity;
+      const now = Date.now();
+      this.#due = this.#due.filter((at) => at > now);
       this.wake();
-    }, Math.max(0, ms));
+      this.#armDue();
+    }, Math.max(0, next - Date.now()));
   }
 
   /**
