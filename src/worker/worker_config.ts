@@ -78,7 +78,8 @@ export interface ResolvedWorkerConfig {
  *
  * @param options the worker's options
  * @returns the settled configuration
- * @throws {WorkerConfigError} when `leaseSeconds` is not a positive finite number
+ * @throws {WorkerConfigError} when `leaseSeconds` is not a positive finite number, or a poll
+ *   interval is not a finite number of at least 1 ms
  *
  * @example
  * ```ts
@@ -106,14 +107,18 @@ export function resolveWorkerConfig(options: WorkerOptions): ResolvedWorkerConfi
   }
   const recovery = options.recovery;
   const concurrency = Math.max(1, options.concurrency ?? defaults.concurrency);
+  const pollIntervalMs = pollInterval("pollIntervalMs", options.pollIntervalMs) ??
+    defaults.pollIntervalMs;
+  // A poll interval set by hand holds in both modes unless the listening one is set too.
+  const listeningPollIntervalMs =
+    pollInterval("listeningPollIntervalMs", options.listeningPollIntervalMs) ??
+      options.pollIntervalMs ?? defaults.listeningPollIntervalMs;
   return {
     workerId: options.workerId ?? uuidv7(),
     namespaces: Object.freeze([...(options.namespaces ?? options.templates.namespaces())]),
     concurrency,
-    pollIntervalMs: options.pollIntervalMs ?? defaults.pollIntervalMs,
-    // A poll interval set by hand holds in both modes unless the listening one is set too.
-    listeningPollIntervalMs: options.listeningPollIntervalMs ?? options.pollIntervalMs ??
-      defaults.listeningPollIntervalMs,
+    pollIntervalMs,
+    listeningPollIntervalMs,
     listen: options.listen ?? defaults.listen,
     recordStepTransitions: options.recordStepTransitions ?? defaults.recordStepTransitions,
     leaseSeconds,
@@ -130,6 +135,18 @@ export function resolveWorkerConfig(options: WorkerOptions): ResolvedWorkerConfi
     random: options.random ?? Math.random,
     commitFlights: commitFlights(options.db, concurrency),
   };
+}
+
+/** A poll interval as given, checked: `undefined`, or a finite number of ms of at least 1. */
+function pollInterval(name: string, value: number | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  // 0, a negative or NaN would make an idle worker read its queues in a tight loop.
+  if (typeof value !== "number" || !Number.isFinite(value) || value < 1) {
+    throw new WorkerConfigError(
+      `${name} must be a number of milliseconds of at least 1, got ${value}`,
+    );
+  }
+  return value;
 }
 
 /**

@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { failure, success } from "../../src/worker/step_handler.ts";
 import { resolveWorkerConfig } from "../../src/worker/worker_config.ts";
+import { WorkerConfigError } from "../../src/worker/worker_errors.ts";
 import { HandlerRegistry } from "../../src/worker/handler_registry.ts";
 import { TemplateRegistry } from "../../src/template/registry.ts";
 import type { Database } from "../../src/durable/db/database.ts";
@@ -40,6 +41,29 @@ Deno.test("the listening poll interval defaults to 1 s, or to pollIntervalMs set
   const both = resolveWorkerConfig({ ...base, pollIntervalMs: 10, listeningPollIntervalMs: 500 });
   assert.equal(both.pollIntervalMs, 10);
   assert.equal(both.listeningPollIntervalMs, 500);
+});
+
+Deno.test("a poll interval of 0, below 0 or not a number is refused, naming the option", () => {
+  const base = {
+    db: { kind: "pglite" } as unknown as Database,
+    templates: new TemplateRegistry(),
+    handlers: new HandlerRegistry(),
+    namespaces: ["demo"],
+  };
+  for (const bad of [0, -5, Number.NaN, Infinity]) {
+    assert.throws(
+      () => resolveWorkerConfig({ ...base, pollIntervalMs: bad }),
+      (error: unknown) =>
+        error instanceof WorkerConfigError && /^pollIntervalMs must be/.test(error.message) &&
+        error.message.includes(String(bad)),
+    );
+    assert.throws(
+      () => resolveWorkerConfig({ ...base, listeningPollIntervalMs: bad }),
+      (error: unknown) =>
+        error instanceof WorkerConfigError &&
+        /^listeningPollIntervalMs must be/.test(error.message),
+    );
+  }
 });
 
 dbTest("an idle listening worker reads its queues seldom, not every poll interval", async (db) => {
