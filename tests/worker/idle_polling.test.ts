@@ -26,13 +26,15 @@ steps:
     retry: { max_attempts: 3, backoff: exponential, backoff_base_ms: 200, max_backoff_ms: 200 }
 `;
 
+/** Worker options with only what resolving reads (a stand-in database: resolving reads its kind). */
+const base = {
+  db: { kind: "pglite" } as unknown as Database,
+  templates: new TemplateRegistry(),
+  handlers: new HandlerRegistry(),
+  namespaces: ["demo"],
+};
+
 Deno.test("the listening poll interval defaults to 1 s, or to pollIntervalMs set alone", () => {
-  const base = {
-    db: { kind: "pglite" } as unknown as Database,
-    templates: new TemplateRegistry(),
-    handlers: new HandlerRegistry(),
-    namespaces: ["demo"],
-  };
   const defaults = resolveWorkerConfig(base);
   assert.equal(defaults.pollIntervalMs, 50);
   assert.equal(defaults.listeningPollIntervalMs, 1000);
@@ -44,12 +46,6 @@ Deno.test("the listening poll interval defaults to 1 s, or to pollIntervalMs set
 });
 
 Deno.test("a poll interval of 0, below 0 or not a number is refused, naming the option", () => {
-  const base = {
-    db: { kind: "pglite" } as unknown as Database,
-    templates: new TemplateRegistry(),
-    handlers: new HandlerRegistry(),
-    namespaces: ["demo"],
-  };
   for (const bad of [0, -5, Number.NaN, Infinity]) {
     assert.throws(
       () => resolveWorkerConfig({ ...base, pollIntervalMs: bad }),
